@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/starmates/logshipd/internal/config"
+	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/ingest"
+	"github.com/starmates/logshipd/internal/normalize"
+)
+
+// normFlags are the normalization flags shared by normalize and tail.
+type normFlags struct {
+	configPath  string
+	format      string
+	service     string
+	environment string
+	project     string
+	timezone    string
+	maxLine     int
+}
+
+func (n *normFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&n.configPath, "config", "c", "", "config file (YAML); flags override it")
+	fs.StringVar(&n.format, "format", "", "input format: auto or one of "+fmt.Sprint(normalize.Formats())+" (default auto)")
+	fs.StringVar(&n.service, "service", "", "service for records that name none")
+	fs.StringVar(&n.environment, "environment", "", "environment for records that carry none (default dev)")
+	fs.StringVar(&n.project, "project", "", "project injected into records (default starmates-ai-team)")
+	fs.StringVar(&n.timezone, "timezone", "", "zone for timestamps written without one (default UTC)")
+	fs.IntVar(&n.maxLine, "max-line-bytes", ingest.DefaultMaxLineBytes, "longest line kept whole; longer lines are cut and marked")
+}
+
+// engine builds the normalize engine from defaults, the config file and flags.
+func (n *normFlags) engine() (*normalize.Engine, error) {
+	file := config.Default()
+	if n.configPath != "" {
+		var err error
+		if file, err = config.Load(n.configPath); err != nil {
+			return nil, err
+		}
+	}
+	cfg := file.Normalize
+	for _, o := range []struct {
+		dst *string
+		v   string
+	}{{&cfg.Format, n.format}, {&cfg.Service, n.service}, {&cfg.Environment, n.environment}, {&cfg.Project, n.project}, {&cfg.Timezone, n.timezone}} {
+		if o.v != "" {
+			*o.dst = o.v
+		}
+	}
+	return normalize.New(cfg, nil)
+}
+
+func newNormalizeCmd(logger *slog.Logger) *cobra.Command {
+	var nf normFlags
+	cmd := &cobra.Command{
+		Use:   "normalize",
+		Short: "Normalize stdin to canonical NDJSON on stdout",
+		Long: `normalize reads log lines in any supported format from stdin and writes one
+canonical JSON record per logical record (multiline records joined) to stdout.
+It exits 0 at end of input after flushing any pending multiline record.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			eng, err := nf.engine()
+			if err != nil {
+				return err
+			}
+			err = normalizeStream(cmd.Context(), eng, cmd.InOrStdin(), cmd.OutOrStdout(), normalize.Origin{Kind: "stdin"}, nf.maxLine, nil)
+			st := eng.Stats()
+			logger.Debug("normalize done", "records", st.Records.Load(), "lines", st.Lines.Load())
+			return err
+		},
+	}
+	nf.register(cmd.Flags())
+	return cmd
+}
+
+// normalizeStream normalizes r into w. Reads happen on a relay goroutine so
+// pending multiline records are flushed after the flush timeout even while
+// the input is idle. filter, when set, decides which records are written.
+func normalizeStream(ctx context.Context, eng *normalize.Engine, r io.Reader, w io.Writer, origin normalize.Origin, maxLine int, write func(*bufio.Writer, *event.Record) error) error {
+	out := bufio.NewWriterSize(w, 256<<10)
+	var werr error
+	if write == nil {
+		write = func(bw *bufio.Writer, rec *event.Record) error {
+			bw.Write(rec.JSON)
+			return bw.WriteByte('\n')
+		}
+	}
+	stream := eng.NewStream(origin, func(rec *event.Record) {
+		if werr == nil {
+			werr = write(out, rec)
+		}
+	})
+	framer := ingest.NewFramer(maxLine)
+	chunks := make(chan []byte, 4)
+	free := make(chan []byte, 6)
+	for range 6 {
+		free <- make([]byte, 256<<10)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			}
+			n, err := r.Read(buf)
+			if n > 0 {
+				select {
+				case chunks <- buf[:n]:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			} else {
+				free <- buf
+			}
+			if err != nil {
+				if err != io.EOF {
+					errc <- err
+				}
+				return
+			}
+		}
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case chunk, ok := <-chunks:
+			if !ok {
+				now := time.Now()
+				framer.End(func(line []byte) { stream.Write(line, now) })
+				stream.Flush(now)
+				if err := out.Flush(); err != nil && werr == nil {
+					werr = err
+				}
+				select {
+				case err := <-errc:
+					return err
+				default:
+				}
+				return werr
+			}
+			now := time.Now()
+			framer.Feed(chunk, func(line []byte) { stream.Write(line, now) })
+			free <- chunk[:cap(chunk)]
+			if werr != nil {
+				return werr
+			}
+			if len(chunks) == 0 {
+				// Input is idle: make output visible and arm the flush timer.
+				if next := stream.FlushIdle(now); !next.IsZero() {
+					timer.Reset(time.Until(next))
+				}
+				if err := out.Flush(); err != nil {
+					return err
+				}
+			}
+		case <-timer.C:
+			now := time.Now()
+			if next := stream.FlushIdle(now); !next.IsZero() {
+				timer.Reset(time.Until(next))
+			}
+			if err := out.Flush(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,99 @@
+// Package config loads logshipd's YAML configuration file: strict decoding
+// (unknown keys are errors, reported with their line), ${VAR} and
+// ${VAR:-default} expansion from the environment, and validation of every
+// section by the package that owns it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/starmates/logshipd/internal/normalize"
+)
+
+// File is the top-level configuration file.
+type File struct {
+	// Environment is the default for records without one.
+	Environment string `yaml:"environment"`
+	// Project is injected into every record.
+	Project string `yaml:"project"`
+	// Service is the default service for records without one.
+	Service string `yaml:"service"`
+	// Normalize tunes normalization (see normalize.Config).
+	Normalize normalize.Config `yaml:"normalize"`
+}
+
+// Default returns the embedded defaults.
+func Default() File {
+	n := normalize.DefaultConfig()
+	return File{Environment: n.Environment, Project: n.Project, Normalize: n}
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// Expand replaces ${VAR} and ${VAR:-default} with environment values.
+// An unset ${VAR} without a default is an error.
+func Expand(b []byte) ([]byte, error) {
+	var errs []error
+	out := envRef.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := envRef.FindSubmatch(m)
+		name := string(sub[1])
+		if v, ok := os.LookupEnv(name); ok && (v != "" || sub[2] == nil) {
+			return []byte(v)
+		}
+		if sub[2] != nil {
+			return sub[3]
+		}
+		errs = append(errs, fmt.Errorf("environment variable %s is not set (use ${%s:-default})", name, name))
+		return m
+	})
+	return out, errors.Join(errs...)
+}
+
+// Load reads, expands, strictly decodes and validates path over the
+// defaults. The error lists every problem found.
+func Load(path string) (File, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, err
+	}
+	return Parse(path, raw)
+}
+
+// Parse is Load for bytes already read; name labels error messages.
+func Parse(name string, raw []byte) (File, error) {
+	cfg := Default()
+	expanded, err := Expand(raw)
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("%s: %w", name, err)
+	}
+	cfg.Resolve()
+	if err := cfg.Normalize.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: normalize: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// Resolve copies top-level defaults into the sections that use them.
+func (f *File) Resolve() {
+	if f.Environment != "" {
+		f.Normalize.Environment = f.Environment
+	}
+	if f.Project != "" {
+		f.Normalize.Project = f.Project
+	}
+	if f.Service != "" && f.Normalize.Service == "" {
+		f.Normalize.Service = f.Service
+	}
+}

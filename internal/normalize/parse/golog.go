@@ -1,0 +1,185 @@
+package parse
+
+import "bytes"
+
+// GoLogParser parses lines of Go's standard "log" package with the date and
+// time flags set (Ldate|Ltime, optionally Lmicroseconds, Lshortfile or
+// Llongfile, LUTC, Lmsgprefix):
+//
+//	2009/11/10 23:00:00 message
+//	2009/11/10 23:00:00.123123 main.go:12: message
+//	[workflow-runner] 2026/11/25 21:46:20 starting ...      (prefix -> Logger)
+//	2009/11/10 23:00:00 [worker] message                     (Lmsgprefix, bracketed)
+//
+// The text carries no zone (LUTC is invisible), so TimeLocal is always set.
+// Lines with only Ldate or only Ltime are too ambiguous and are rejected, as
+// are nginx error lines ("<date> <time> [level] pid#tid: ..."). Go log has
+// no level: Level stays empty. The parser is stateless.
+type GoLogParser struct{}
+
+// Name implements Parser.
+func (*GoLogParser) Name() string { return "go-log" }
+
+// goLogMaxPrefix bounds the prefix before the date.
+const goLogMaxPrefix = 64
+
+// Parse implements Parser.
+func (*GoLogParser) Parse(line []byte, f *Fields) bool {
+	if len(line) < 19 {
+		return false
+	}
+	pos := -1
+	if appIsDigit(line[0]) {
+		pos = 0
+	} else {
+		for i := 1; i+19 <= len(line) && i <= goLogMaxPrefix; i++ {
+			if line[i+4] == '/' && appIsDigit(line[i]) {
+				p := line[i-1]
+				if p == ' ' || p == ']' || p == ':' || p == '\t' || p == '>' || p == ')' {
+					pos = i
+					break
+				}
+			}
+		}
+	}
+	if pos < 0 {
+		return false
+	}
+	t, n, ok := Slashed(line[pos:])
+	if !ok || !appTimeSane(t) {
+		return false
+	}
+	var logger []byte
+	if pos > 0 {
+		pre := line[:pos]
+		if appIsDigit(pre[0]) || bytes.IndexByte(pre, '"') >= 0 || bytes.IndexByte(pre, '=') >= 0 || bytes.IndexByte(pre, '{') >= 0 {
+			return false
+		}
+		logger = goLogPrefixName(pre)
+		if len(logger) == 0 {
+			return false
+		}
+	}
+	rest := line[pos+n:]
+	if len(rest) > 0 {
+		if rest[0] != ' ' {
+			return false
+		}
+		rest = rest[1:]
+	}
+	if goLogNginxLike(rest) {
+		return false
+	}
+	var file, lineNo []byte
+	// Lshortfile / Llongfile: "file.go:12: ".
+	if te := bytes.IndexByte(rest, ' '); te > 2 && rest[te-1] == ':' {
+		if fl, ln, ok := appFileLine(rest[:te-1]); ok && (bytes.HasSuffix(fl, []byte(".go")) || string(fl) == "???") {
+			file, lineNo = fl, ln
+			rest = rest[te+1:]
+		}
+	} else if len(rest) > 2 && rest[len(rest)-1] == ':' && te < 0 {
+		// "file.go:12:" with an empty message.
+		if fl, ln, ok := appFileLine(rest[:len(rest)-1]); ok && (bytes.HasSuffix(fl, []byte(".go")) || string(fl) == "???") {
+			file, lineNo = fl, ln
+			rest = rest[len(rest):]
+		}
+	}
+	// Lmsgprefix with a bracketed prefix: "[name] message".
+	if logger == nil && len(rest) > 2 && rest[0] == '[' {
+		if e := bytes.IndexByte(rest, ']'); e > 1 && e <= 48 && e+1 < len(rest) && rest[e+1] == ' ' {
+			name := rest[1:e]
+			if bytes.IndexByte(name, ' ') < 0 && bytes.IndexByte(name, '[') < 0 {
+				logger = name
+				rest = rest[e+2:]
+			}
+		}
+	}
+	f.Format = "go-log"
+	f.Time, f.HasTime, f.TimeLocal = t, true, true
+	if logger != nil {
+		f.Logger = Str(logger)
+	}
+	if file != nil {
+		f.Source.File = Str(file)
+		f.Source.Line = Num(lineNo)
+	}
+	f.Message = Str(rest)
+	return true
+}
+
+// goLogPrefixName strips brackets, a trailing colon and spaces from a
+// log.SetPrefix value: "[name] " -> "name", "name: " -> "name".
+func goLogPrefixName(pre []byte) []byte {
+	pre = appTrimSpace(pre)
+	if len(pre) > 0 && pre[len(pre)-1] == ':' {
+		pre = appTrimSpace(pre[:len(pre)-1])
+	}
+	if len(pre) >= 2 && (pre[0] == '[' && pre[len(pre)-1] == ']' || pre[0] == '<' && pre[len(pre)-1] == '>' || pre[0] == '(' && pre[len(pre)-1] == ')') {
+		pre = appTrimSpace(pre[1 : len(pre)-1])
+	}
+	return pre
+}
+
+// goLogNginxLike reports whether b (the text after the time) looks like an
+// nginx error-log body: "[level] 123#456: ...".
+func goLogNginxLike(b []byte) bool {
+	if len(b) < 5 || b[0] != '[' {
+		return false
+	}
+	e := bytes.IndexByte(b, ']')
+	if e < 2 || e > 10 || e+2 >= len(b) || b[e+1] != ' ' {
+		return false
+	}
+	r := b[e+2:]
+	d := appDigitsEnd(r)
+	return d > 0 && d < len(r) && r[d] == '#'
+}
+
+// GoPanicParser parses the first line of a Go runtime panic or fatal error:
+//
+//	panic: assignment to entry in nil map
+//	panic: runtime error: index out of range [5] with length 3
+//	panic: some error [recovered]
+//	fatal error: concurrent map writes
+//
+// Message is the whole line, Exception.Class "panic" or "fatal error" and
+// Exception.Message the text after the colon (a " [recovered]" or
+// " [recovered, repanicked]" suffix is dropped from it and recorded as
+// Extra recovered=true). There is no level and no time. The parser is
+// stateless.
+type GoPanicParser struct{}
+
+// Name implements Parser.
+func (*GoPanicParser) Name() string { return "go-panic" }
+
+// Parse implements Parser.
+func (*GoPanicParser) Parse(line []byte, f *Fields) bool {
+	var class, msg []byte
+	switch {
+	case bytes.HasPrefix(line, []byte("panic: ")):
+		class, msg = line[:5], line[7:]
+	case bytes.HasPrefix(line, []byte("fatal error: ")):
+		class, msg = line[:11], line[13:]
+	default:
+		return false
+	}
+	if len(appTrimSpace(msg)) == 0 {
+		return false
+	}
+	recovered := false
+	for _, suf := range [...]string{" [recovered]", " [recovered, repanicked]", " [recovered, reraised]"} {
+		if bytes.HasSuffix(msg, []byte(suf)) {
+			msg = msg[:len(msg)-len(suf)]
+			recovered = true
+			break
+		}
+	}
+	f.Format = "go-panic"
+	f.Message = Str(line)
+	f.Exception.Class = Str(class)
+	f.Exception.Message = Str(msg)
+	if recovered {
+		f.AddExtra(appKeyRecovered, Value{B: appTrue, Kind: KindBool})
+	}
+	return true
+}

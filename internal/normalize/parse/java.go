@@ -1,0 +1,301 @@
+package parse
+
+import (
+	"bytes"
+	"time"
+)
+
+// JavaParser parses the header line of the common Java logging layouts:
+//
+//	Spring Boot 2 (%5p ${PID} --- [%15.15t] %-40.40logger{39} : %m):
+//	2024-01-15 10:30:45.123  INFO 12345 --- [           main] c.e.demo.DemoApplication                 : Started ...
+//	Spring Boot 3 (ISO time with offset, optional [app] [group] and [traceId-spanId] brackets):
+//	2024-01-15T10:30:45.123+01:00  INFO 12345 --- [demo] [           main] c.e.demo.DemoApplication : Started ...
+//	logback / log4j2 default (%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg):
+//	10:30:45.123 [main] INFO  com.example.App - message
+//	2024-01-15 10:30:45.123 [main] ERROR com.example.App - message
+//	log4j %d %-5p [%t] %c - %m:
+//	2024-01-15 10:30:45,123 INFO  [main] com.example.App - message
+//	log4j2 %d %p %c{1.} [%t] %m:
+//	2024-01-15 10:30:45,123 INFO c.e.App [main] message
+//
+// Levels: TRACE DEBUG INFO WARN ERROR FATAL and the java.util.logging names
+// SEVERE WARNING CONFIG FINE FINER FINEST (upper case, raw). Thread ->
+// Extra "thread", pid -> Extra "pid", logger -> Logger, Spring's application
+// name -> Service, application group -> Extra "app_group", correlation
+// [traceId-spanId] -> TraceID/SpanID. Layouts with only a clock (no date)
+// leave HasTime false. The parser is stateless.
+type JavaParser struct{}
+
+// Name implements Parser.
+func (*JavaParser) Name() string { return "java" }
+
+type javRec struct {
+	level, logger, thread, pid, app, group, trace, span, msg []byte
+}
+
+// Parse implements Parser.
+func (*JavaParser) Parse(line []byte, f *Fields) bool {
+	if len(line) < 16 || !appIsDigit(line[0]) {
+		return false
+	}
+	var (
+		t       time.Time
+		hasTime bool
+		local   bool
+		pos     int
+	)
+	switch {
+	case len(line) >= 19 && line[4] == '-':
+		var ok bool
+		var n int
+		t, n, local, ok = ISO(line)
+		if !ok || !appTimeSane(t) {
+			return false
+		}
+		pos, hasTime = n, true
+	case line[2] == ':':
+		_, n, ok := Clock(line)
+		if !ok {
+			return false
+		}
+		pos = n
+	default:
+		return false
+	}
+	if pos >= len(line) || line[pos] != ' ' {
+		return false
+	}
+	r := appSkipSpace(line[pos:])
+	var rec javRec
+	if !javBody(r, &rec) {
+		return false
+	}
+	f.Format = "java"
+	if hasTime {
+		f.Time, f.HasTime, f.TimeLocal = t, true, local
+	}
+	f.Level = rec.level
+	if rec.logger != nil {
+		f.Logger = Str(rec.logger)
+	}
+	f.Message = Str(rec.msg)
+	if rec.app != nil {
+		f.Service = Str(rec.app)
+	}
+	if rec.trace != nil {
+		f.TraceID = Str(rec.trace)
+		f.SpanID = Str(rec.span)
+	}
+	if rec.pid != nil {
+		f.AddExtra(appKeyPid, Num(rec.pid))
+	}
+	if rec.group != nil {
+		f.AddExtra(appKeyAppGroup, Str(rec.group))
+	}
+	if rec.thread != nil {
+		f.AddExtra(appKeyThread, Str(rec.thread))
+	}
+	return true
+}
+
+// javBody parses everything after the timestamp.
+func javBody(r []byte, rec *javRec) bool {
+	if len(r) == 0 {
+		return false
+	}
+	if r[0] == '[' {
+		// [thread] LEVEL logger - msg
+		th, after, ok := javBracket(r)
+		if !ok {
+			return false
+		}
+		lvl, after := javToken(appSkipSpace(after))
+		if !javLevel(lvl) {
+			return false
+		}
+		lg, after := javToken(appSkipSpace(after))
+		msg, ok := javSep(after)
+		if !ok || !javLoggerOK(lg) {
+			return false
+		}
+		rec.thread, rec.level, rec.logger, rec.msg = appTrimSpace(th), lvl, lg, msg
+		return true
+	}
+	lvl, after := javToken(r)
+	if !javLevel(lvl) || len(after) == 0 {
+		return false
+	}
+	r = appSkipSpace(after)
+	if len(r) == 0 {
+		return false
+	}
+	// Spring Boot: pid --- [...] logger : msg
+	if d := appDigitsEnd(r); d > 0 && bytes.HasPrefix(r[d:], []byte(" --- ")) {
+		rec.level, rec.pid = lvl, r[:d]
+		return javSpring(appSkipSpace(r[d+5:]), rec)
+	}
+	if r[0] == '[' {
+		// LEVEL [thread] logger - msg
+		th, after, ok := javBracket(r)
+		if !ok {
+			return false
+		}
+		lg, after := javToken(appSkipSpace(after))
+		msg, ok := javSep(after)
+		if !ok || !javLoggerOK(lg) {
+			return false
+		}
+		rec.level, rec.thread, rec.logger, rec.msg = lvl, appTrimSpace(th), lg, msg
+		return true
+	}
+	// LEVEL logger [thread] msg (log4j2 "%d %p %c{1.} [%t] %m")
+	lg, after := javToken(r)
+	if !javLoggerOK(lg) || bytes.IndexByte(lg, '.') <= 0 || len(after) < 3 || after[0] != ' ' || after[1] != '[' {
+		return false
+	}
+	th, after, ok := javBracket(after[1:])
+	if !ok {
+		return false
+	}
+	if len(after) > 0 {
+		after = after[1:]
+	}
+	rec.level, rec.logger, rec.thread, rec.msg = lvl, lg, appTrimSpace(th), after
+	return true
+}
+
+// javSpring parses "[app] [group] [thread] [corr] logger : msg" after "--- ".
+func javSpring(r []byte, rec *javRec) bool {
+	var br [4][]byte
+	k := 0
+	for len(r) > 0 && r[0] == '[' && k < len(br) {
+		in, after, ok := javBracket(r)
+		if !ok {
+			return false
+		}
+		br[k] = in
+		k++
+		r = appSkipSpace(after)
+	}
+	if k == 0 {
+		return false
+	}
+	if k >= 2 {
+		if tr, sp, ok := javCorrelation(br[k-1]); ok {
+			rec.trace, rec.span = tr, sp
+			k--
+		}
+	}
+	lg, after := javToken(r)
+	msg, ok := javSep(after)
+	if !ok || !javLoggerOK(lg) {
+		return false
+	}
+	rec.thread = appTrimSpace(br[k-1])
+	if k >= 2 {
+		if a := appTrimSpace(br[0]); len(a) > 0 {
+			rec.app = a
+		}
+	}
+	if k >= 3 {
+		if g := appTrimSpace(br[1]); len(g) > 0 {
+			rec.group = g
+		}
+	}
+	rec.logger, rec.msg = lg, msg
+	return true
+}
+
+// javCorrelation recognises Spring Boot's correlation bracket content:
+// "traceId-spanId" (hex) or blank padding when no span is active.
+func javCorrelation(b []byte) (trace, span []byte, ok bool) {
+	b = appTrimSpace(b)
+	if len(b) == 0 {
+		return nil, nil, true
+	}
+	i := bytes.IndexByte(b, '-')
+	if i < 16 || i > 32 || len(b)-i-1 != 16 || !javHex(b[:i]) || !javHex(b[i+1:]) {
+		return nil, nil, false
+	}
+	return b[:i], b[i+1:], true
+}
+
+func javHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// javBracket reads "[content]" at r[0] and returns the content and the text
+// after the closing bracket, which must be followed by a space or the end.
+func javBracket(r []byte) (in, after []byte, ok bool) {
+	if len(r) < 2 || r[0] != '[' {
+		return nil, nil, false
+	}
+	e := bytes.IndexByte(r, ']')
+	if e < 1 || e > 256 {
+		return nil, nil, false
+	}
+	after = r[e+1:]
+	if len(after) > 0 && after[0] != ' ' && after[0] != '\t' {
+		return nil, nil, false
+	}
+	return r[1:e], after, true
+}
+
+// javToken splits the next space-delimited token off r.
+func javToken(r []byte) (tok, rest []byte) {
+	i := 0
+	for i < len(r) && r[i] != ' ' && r[i] != '\t' {
+		i++
+	}
+	return r[:i], r[i:]
+}
+
+// javSep expects optional padding, then "- " or ": " (or the separator at
+// the end of the line) and returns the message.
+func javSep(r []byte) ([]byte, bool) {
+	r = appSkipSpace(r)
+	if len(r) == 0 || (r[0] != '-' && r[0] != ':') {
+		return nil, false
+	}
+	if len(r) == 1 {
+		return r[1:], true
+	}
+	if r[1] != ' ' {
+		return nil, false
+	}
+	return r[2:], true
+}
+
+// javLevel reports whether w is a log4j/logback/JUL level name.
+func javLevel(w []byte) bool {
+	switch string(w) {
+	case "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL",
+		"SEVERE", "WARNING", "CONFIG", "FINE", "FINER", "FINEST":
+		return true
+	}
+	return false
+}
+
+// javLoggerOK accepts a logger / class name: no brackets or quotes, at most
+// 256 bytes, not starting with a digit.
+func javLoggerOK(b []byte) bool {
+	if len(b) == 0 || len(b) > 256 || appIsDigit(b[0]) {
+		return false
+	}
+	for _, c := range b {
+		switch c {
+		case '[', ']', '"', '{', '}', '=', '\'':
+			return false
+		}
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,188 @@
+package parse
+
+import (
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// JSONParser parses one JSON object per line with any key naming: aliases
+// (see fields_keys.go) fill the schema slots, known nested objects (request,
+// response, http, user, session, tracing, workflow, operation, error,
+// exception, source, log) are walked, and everything else is kept in Extra
+// in input order (nested objects as raw JSON).
+//
+// Strings without escapes point into the line; escaped strings and joined
+// keys ("request.headers") live in the parser's arena until the next Parse.
+type JSONParser struct {
+	arena Arena
+}
+
+// Name implements Parser.
+func (*JSONParser) Name() string { return "json" }
+
+// bstr views a string as bytes without copying. The bytes must not be written.
+func bstr(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// sstr views bytes as a string without copying. b must not change while the
+// string is in use.
+func sstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// JSONValue converts a gjson result into a Value. String results share
+// memory with the parsed input unless they contained escapes.
+func JSONValue(r gjson.Result) Value {
+	switch r.Type {
+	case gjson.String:
+		return Value{B: bstr(r.Str), Kind: KindString}
+	case gjson.Number:
+		return Value{B: bstr(r.Raw), Kind: KindNumber}
+	case gjson.True, gjson.False:
+		return Value{B: bstr(r.Raw), Kind: KindBool}
+	case gjson.Null:
+		return Value{Kind: KindNull}
+	case gjson.JSON:
+		return Value{B: bstr(r.Raw), Kind: KindJSON}
+	}
+	return Value{}
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Parse implements Parser.
+func (p *JSONParser) Parse(line []byte, f *Fields) bool {
+	line = trimSpace(line)
+	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
+		return false
+	}
+	if !gjson.ValidBytes(line) {
+		return false
+	}
+	p.arena.Reset()
+	f.Format = "json"
+	gjson.Parse(sstr(line)).ForEach(func(k, v gjson.Result) bool {
+		p.top(f, bstr(k.Str), v)
+		return true
+	})
+	return true
+}
+
+func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
+	if v.IsObject() {
+		if string(key) == "attrs" {
+			// logshipd's own output read back: unknown fields stay unknown.
+			v.ForEach(func(ck, cv gjson.Result) bool {
+				f.AddExtra(bstr(ck.Str), JSONValue(cv))
+				return true
+			})
+			return
+		}
+		if g := GroupOf(key); g != GroupNone {
+			p.group(f, g, key, v)
+			return
+		}
+	}
+	f.SetKey(key, JSONValue(v))
+}
+
+// group walks a nested object of a known group.
+func (p *JSONParser) group(f *Fields, g Group, key []byte, obj gjson.Result) {
+	obj.ForEach(func(ck, cv gjson.Result) bool {
+		ckey := bstr(ck.Str)
+		val := JSONValue(cv)
+		if cv.IsObject() {
+			switch {
+			case g == GroupLog && ck.Str == "origin":
+				p.ecsOrigin(f, key, ckey, cv)
+				return true
+			case g == GroupHTTP && (ck.Str == "request" || ck.Str == "response"):
+				sub := GroupRequest
+				if ck.Str == "response" {
+					sub = GroupResponse
+				}
+				p.group(f, sub, p.join(key, ckey), cv)
+				return true
+			case (g == GroupHTTP || g == GroupRequest) && ck.Str == "body":
+				// http.request.body.bytes (ECS)
+				if b := cv.Get("bytes"); b.Type == gjson.Number {
+					setIf(&f.Request.Size, JSONValue(b))
+					return true
+				}
+			}
+		}
+		if !f.SetGroupKey(g, ckey, val) {
+			f.AddExtra(p.join(key, ckey), val)
+		}
+		return true
+	})
+}
+
+// ecsOrigin handles ECS log.origin {file:{name,line}, function}.
+func (p *JSONParser) ecsOrigin(f *Fields, gkey, okey []byte, o gjson.Result) {
+	if fn := o.Get("function"); fn.Type == gjson.String {
+		setIf(&f.Source.Function, JSONValue(fn))
+	}
+	if fl := o.Get("file.name"); fl.Type == gjson.String {
+		setIf(&f.Source.File, JSONValue(fl))
+	}
+	if ln := o.Get("file.line"); ln.Type == gjson.Number {
+		setIf(&f.Source.Line, JSONValue(ln))
+	}
+}
+
+func (p *JSONParser) join(a, b []byte) []byte {
+	buf := p.arena.Alloc(len(a) + 1 + len(b))
+	n := copy(buf, a)
+	buf[n] = '.'
+	copy(buf[n+1:], b)
+	return buf
+}
+
+// Arena hands out byte slices that stay valid until Reset. Growing never
+// moves bytes already handed out (a new chunk is started instead), so
+// earlier slices stay intact.
+type Arena struct {
+	cur []byte
+}
+
+// Reset makes the arena's memory reusable. Slices handed out before are
+// invalid afterwards.
+func (a *Arena) Reset() { a.cur = a.cur[:0] }
+
+// Alloc returns n bytes.
+func (a *Arena) Alloc(n int) []byte {
+	if cap(a.cur)-len(a.cur) < n {
+		size := 4096
+		if n > size {
+			size = n
+		}
+		a.cur = make([]byte, 0, size)
+	}
+	start := len(a.cur)
+	a.cur = a.cur[:start+n]
+	return a.cur[start : start+n : start+n]
+}
+
+// Append copies b into the arena and returns the copy.
+func (a *Arena) Append(b []byte) []byte {
+	dst := a.Alloc(len(b))
+	copy(dst, b)
+	return dst
+}

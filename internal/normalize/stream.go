@@ -1,0 +1,317 @@
+package normalize
+
+import (
+	"bytes"
+	"time"
+	"unicode/utf8"
+
+	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/normalize/parse"
+)
+
+// Engine holds validated configuration and shared counters. Create one per
+// pipeline; create one Stream per source (file, connection, stdin).
+type Engine struct {
+	cfg   Config
+	stats *Stats
+}
+
+// New validates cfg and returns an Engine. stats may be nil.
+func New(cfg Config, stats *Stats) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if stats == nil {
+		stats = &Stats{}
+	}
+	return &Engine{cfg: cfg, stats: stats}, nil
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return e.stats }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Emit receives each canonical record. The record and its JSON are valid
+// only until Emit returns (see event.Record).
+type Emit func(*event.Record)
+
+// Stream normalizes the lines of one source in order. It keeps multiline
+// and container-partial state per container/stream key, so interleaved
+// stdout/stderr or several containers in one file are joined correctly.
+// A Stream is not safe for concurrent use.
+type Stream struct {
+	eng     *Engine
+	enc     *encoder
+	origin  Origin
+	emit    Emit
+	joiners []*joiner
+	u       unwrapped
+	arena   parse.Arena
+	ansi    []byte
+}
+
+const maxJoiners = 64
+
+// NewStream starts a stream whose records are passed to emit.
+func (e *Engine) NewStream(origin Origin, emit Emit) *Stream {
+	enc, err := newEncoder(&e.cfg, e.stats)
+	if err != nil {
+		panic("normalize: config was validated: " + err.Error()) // unreachable after New
+	}
+	return &Stream{eng: e, enc: enc, origin: origin, emit: emit}
+}
+
+type mlState uint8
+
+const (
+	stNone mlState = iota
+	stPyTrace
+	stPyDone
+	stJava
+	stGo
+)
+
+// joiner holds the multiline state of one container/stream key. Lines are
+// copied into one of two buffers and parsed by one of two parser sets, so
+// the pending record (slot) stays intact while the next line is parsed.
+type joiner struct {
+	key     []byte
+	env     *envMeta
+	det     [2]*detector
+	fields  [2]parse.Fields
+	bufs    [2][]byte
+	slot    int
+	has     bool
+	p       pending
+	body    []byte
+	state   mlState
+	last    time.Time
+	partial []byte
+}
+
+const maxPartialBytes = 1 << 20
+
+func (s *Stream) joinerFor(key []byte, meta *envMeta) *joiner {
+	for _, j := range s.joiners {
+		if bytes.Equal(j.key, key) {
+			return j
+		}
+	}
+	if len(s.joiners) >= maxJoiners {
+		old := s.joiners[0]
+		s.flushJoiner(old, time.Now())
+		s.joiners = s.joiners[1:]
+	}
+	j := &joiner{key: append([]byte(nil), key...)}
+	j.det[0] = newDetector(s.eng.cfg.Format)
+	j.det[1] = newDetector(s.eng.cfg.Format)
+	if meta != nil {
+		m := *meta
+		j.env = &m
+	}
+	s.joiners = append(s.joiners, j)
+	return j
+}
+
+// Write processes one physical line (without its newline). now is the
+// ingest time used for records without a timestamp and for flush timeouts.
+func (s *Stream) Write(line []byte, now time.Time) {
+	s.eng.stats.Lines.Add(1)
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	s.arena.Reset()
+	if unwrap(line, &s.u, &s.arena) {
+		j := s.joinerFor(s.u.key, &s.u.meta)
+		payload := s.u.payload
+		if s.u.partial {
+			j.partial = append(j.partial, payload...)
+			if len(j.partial) < maxPartialBytes {
+				s.eng.stats.PartialJoined.Add(1)
+				return
+			}
+			s.eng.stats.PartialOverflow.Add(1)
+			payload = j.partial
+		} else if len(j.partial) > 0 {
+			j.partial = append(j.partial, payload...)
+			payload = j.partial
+		}
+		s.line(j, payload, s.u.time, s.u.hasTime, now)
+		j.partial = j.partial[:0]
+		return
+	}
+	j := s.joinerFor(nil, nil)
+	s.line(j, line, time.Time{}, false, now)
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool, now time.Time) {
+	cur := 1 - j.slot
+	if bytes.IndexByte(payload, 0x1b) >= 0 {
+		j.bufs[cur] = stripANSI(j.bufs[cur][:0], payload)
+	} else {
+		j.bufs[cur] = append(j.bufs[cur][:0], payload...)
+	}
+	ln := j.bufs[cur]
+	j.last = now
+	if isBlank(ln) {
+		if j.has && j.state != stNone {
+			s.appendBody(j, ln[:0])
+		} else {
+			s.eng.stats.EmptyLines.Add(1)
+		}
+		return
+	}
+	if j.has && s.indentCont(j, ln) {
+		s.appendBody(j, ln)
+		return
+	}
+	idx := j.det[cur].parse(ln, &j.fields[cur])
+	if idx == plainIndex && j.has && s.plainCont(j, ln) {
+		s.appendBody(j, ln)
+		return
+	}
+	if j.has {
+		s.flushJoiner(j, now)
+	}
+	j.slot = cur
+	j.has = true
+	j.body = j.body[:0]
+	j.state = stNone
+	j.p = pending{f: &j.fields[cur], format: idx, head: ln, lines: 1, envTime: envTime, hasEnv: hasEnv}
+	switch {
+	case formatNames[idx] == "go-panic":
+		j.state, j.p.trace = stGo, traceGo
+	case idx == plainIndex && bytes.HasPrefix(ln, []byte("Traceback (most recent call last):")):
+		j.state, j.p.trace = stPyTrace, tracePython
+		// A bare traceback: the whole record is the trace.
+	}
+}
+
+// indentCont handles indented continuation lines.
+func (s *Stream) indentCont(j *joiner, ln []byte) bool {
+	if ln[0] == '\t' || (len(ln) > 1 && ln[0] == ' ' && ln[1] == ' ') || (ln[0] == ' ' && j.state != stNone) {
+		t := trimLeft(ln)
+		switch {
+		case j.state == stNone && bytes.HasPrefix(t, []byte("at ")):
+			s.enter(j, stJava, traceJava)
+		case j.state == stNone && ln[0] == '\t' && bytes.Contains(t, []byte(".go:")):
+			s.enter(j, stGo, traceGo)
+		case j.state == stNone && bytes.HasPrefix(t, []byte("File \"")) && bytes.Contains(t, []byte(", line ")):
+			s.enter(j, stPyTrace, tracePython)
+		}
+		return true
+	}
+	return false
+}
+
+func (s *Stream) enter(j *joiner, st mlState, tk traceKind) {
+	j.state = st
+	if j.p.trace == traceNone {
+		j.p.trace = tk
+	}
+}
+
+// plainCont decides whether an unindented line without a recognised header
+// continues the pending record.
+func (s *Stream) plainCont(j *joiner, ln []byte) bool {
+	switch {
+	case bytes.HasPrefix(ln, []byte("Traceback (most recent call last):")):
+		s.enter(j, stPyTrace, tracePython)
+		return true
+	case bytes.HasPrefix(ln, []byte("During handling of the above exception")) ||
+		bytes.HasPrefix(ln, []byte("The above exception was the direct cause")):
+		if j.p.trace == tracePython {
+			j.state = stPyDone
+			return true
+		}
+		return false
+	case j.state == stPyTrace:
+		j.state = stPyDone // the exception line
+		return true
+	case bytes.HasPrefix(ln, []byte("Caused by: ")) || bytes.HasPrefix(ln, []byte("Suppressed: ")):
+		s.enter(j, stJava, traceJava)
+		return true
+	case looksLikeJavaException(ln) && (j.state == stJava || (j.state == stNone && j.p.lines == 1)):
+		s.enter(j, stJava, traceJava)
+		return true
+	case bytes.HasPrefix(ln, []byte("goroutine ")) && bytes.HasSuffix(ln, []byte("]:")):
+		s.enter(j, stGo, traceGo)
+		return true
+	case j.state == stGo:
+		return looksLikeGoFrame(ln) || bytes.HasPrefix(ln, []byte("exit status ")) || bytes.HasPrefix(ln, []byte("[signal ")) ||
+			bytes.HasPrefix(ln, []byte("panic: ")) || bytes.HasPrefix(ln, []byte("fatal error: "))
+	case j.state == stNone && j.p.lines == 1 && bytes.IndexByte(ln, ' ') < 0 && looksLikeGoFrame(ln):
+		s.enter(j, stGo, traceGo) // zap/logrus stack field printed after the message
+		return true
+	}
+	return false
+}
+
+func (s *Stream) appendBody(j *joiner, ln []byte) {
+	mc := &s.eng.cfg.Multiline
+	if j.p.lines+1 > mc.MaxLines || len(j.p.head)+len(j.body)+1+len(ln) > mc.MaxBytes {
+		if j.p.dropLines == 0 {
+			s.eng.stats.MultilineTruncs.Add(1)
+		}
+		j.p.dropLines++
+		j.p.dropBytes += len(ln) + 1
+		return
+	}
+	if len(j.body) > 0 || j.p.lines > 1 {
+		j.body = append(j.body, '\n')
+	}
+	j.body = append(j.body, ln...)
+	j.p.lines++
+}
+
+func (s *Stream) flushJoiner(j *joiner, now time.Time) {
+	if !j.has {
+		return
+	}
+	j.has = false
+	j.p.body = bytes.TrimRight(j.body, "\n \t")
+	if !utf8.Valid(j.p.head) || !utf8.Valid(j.p.body) {
+		s.eng.stats.InvalidUTF8.Add(1)
+	}
+	s.eng.stats.formats[j.p.format].Add(1)
+	if rec := s.enc.encode(&j.p, &s.origin, j.env, now); rec != nil {
+		s.emit(rec)
+	}
+}
+
+// Flush emits every pending record (call at end of input).
+func (s *Stream) Flush(now time.Time) {
+	for _, j := range s.joiners {
+		s.flushJoiner(j, now)
+	}
+}
+
+// FlushIdle emits pending records that waited longer than the multiline
+// flush timeout. It returns the earliest time a later call could flush
+// something (zero when nothing is pending).
+func (s *Stream) FlushIdle(now time.Time) time.Time {
+	var next time.Time
+	timeout := s.eng.cfg.Multiline.FlushTimeout
+	for _, j := range s.joiners {
+		if !j.has {
+			continue
+		}
+		if due := j.last.Add(timeout); !now.Before(due) {
+			s.flushJoiner(j, now)
+		} else if next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	return next
+}
