@@ -62,6 +62,9 @@ type Record struct {
 	SpanID        [8]byte
 	HasTrace      bool
 	HasSpan       bool
+	// Line is the 1-based number, within its stream, of the physical line
+	// the record started on.
+	Line int64
 }
 
 // TrackingIDString returns the tracking id as a string (allocates).

@@ -30,6 +30,15 @@ func newParsers() []parse.Parser {
 	}
 }
 
+// preempt names, for a sticky parser, a stricter earlier parser whose lines
+// it would also accept: uvicorn's default formatter accepts its access
+// lines, go-log accepts nginx error lines.
+var preempt = func() (t [len(formatNames)]int) {
+	t[formatIndex("uvicorn")] = formatIndex("uvicorn-access")
+	t[formatIndex("go-log")] = formatIndex("nginx-error")
+	return t
+}()
+
 // Formats returns the format names accepted by Config.Format (besides "auto").
 func Formats() []string { return formatNames[:] }
 
@@ -75,6 +84,12 @@ func (d *detector) parse(line []byte, f *parse.Fields) int {
 		return plainIndex
 	}
 	if d.last >= 0 {
+		if pre := preempt[d.last]; pre > 0 {
+			f.Reset()
+			if d.parsers[pre].Parse(line, f) {
+				return pre
+			}
+		}
 		f.Reset()
 		if d.parsers[d.last].Parse(line, f) {
 			return d.last

@@ -24,7 +24,7 @@ type pending struct {
 	dropLines int
 	envTime   time.Time
 	hasEnv    bool
-	invalid   bool // some input bytes were not valid UTF-8
+	lineNo    int64 // stream line number of the header line
 }
 
 // envMeta is the container metadata of one joiner key.
@@ -56,7 +56,8 @@ type encoder struct {
 	out   []byte
 	arena parse.Arena
 	rec   event.Record
-	keys  [][]byte // attrs keys already written (dedup)
+	keys  [][]byte   // attrs keys already written (dedup)
+	spill []parse.KV // slot values of the wrong type, written under attrs
 }
 
 func newEncoder(cfg *Config, stats *Stats) (*encoder, error) {
@@ -308,6 +309,13 @@ type groupWriter struct {
 	opened bool
 	leaves int
 	name   string
+	spill  *[]parse.KV // values whose type does not fit the schema slot go to attrs
+}
+
+func (g *groupWriter) misfit(k string, v parse.Value) {
+	if g.spill != nil {
+		*g.spill = append(*g.spill, parse.KV{Key: []byte(g.name + "." + k), Val: v})
+	}
 }
 
 func (g *groupWriter) key(k string) {
@@ -342,12 +350,12 @@ func (g *groupWriter) num(k string, v parse.Value) {
 	if !v.Set() || v.Kind == parse.KindNull || v.Kind == parse.KindJSON {
 		return
 	}
-	g.key(k)
 	if v.Kind == parse.KindNumber || (v.Kind == parse.KindString && parse.IsJSONNumber(v.B)) {
+		g.key(k)
 		g.dst = append(g.dst, v.B...)
 		return
 	}
-	g.dst = appendString(g.dst, v.B)
+	g.misfit(k, v)
 }
 
 // int writes an integer slot; non-integers are written as strings.
@@ -360,7 +368,7 @@ func (g *groupWriter) int(k string, v parse.Value) {
 		g.dst = strconv.AppendInt(g.dst, int64(n), 10)
 		return
 	}
-	g.num(k, v)
+	g.misfit(k, v)
 }
 
 // seconds writes a duration in seconds: numbers are scaled, Go duration
@@ -386,8 +394,7 @@ func (g *groupWriter) seconds(k string, v parse.Value) {
 		g.dst = appendFloat(g.dst, d.Seconds())
 		return
 	}
-	g.key(k)
-	g.dst = appendString(g.dst, v.B)
+	g.misfit(k, v)
 }
 
 func (g *groupWriter) close() []byte {
@@ -511,7 +518,7 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 		tracking = traceID
 	}
 	rec := &e.rec
-	*rec = event.Record{Time: t, Level: lv, Service: service, Environment: environment, Project: project}
+	*rec = event.Record{Time: t, Level: lv, Service: service, Environment: environment, Project: project, Line: p.lineNo}
 	if tracking != nil {
 		n := len(lowerInto(rec.TrackingID[:0], tracking))
 		rec.TrackingIDLen = uint8(n)
@@ -617,6 +624,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	ti *traceInfo, traceID, spanID, invalidTracking []byte, timeSource string, rawOK bool) []byte {
 	f := p.f
 	dst := e.out[:0]
+	e.spill = e.spill[:0]
 	leaves := 0
 	dst = append(dst, `{"timestamp":`...)
 	dst = appendTime(dst, rec.Time, 6)
@@ -654,10 +662,10 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 		leaves++
 	}
 
-	hasHTTP := f.Request.Method.Set() || f.Response.Status.Set() || f.Request.Path.Set()
-	g := groupWriter{dst: dst, name: "request"}
+	hasHTTP := f.Request.Method.Set() || f.Response.Status.Set() || (f.Request.Path.Set() && f.Request.PathKey == nil)
+	g := groupWriter{dst: dst, name: "request", spill: &e.spill}
 	g.str("method", f.Request.Method)
-	if path := f.Request.Path; path.Set() {
+	if path := f.Request.Path; path.Set() && (hasHTTP || f.Request.PathKey == nil) {
 		b := path.B
 		if path.Kind == parse.KindString {
 			b = urlPath(b)
@@ -673,26 +681,26 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "response"}
+	g = groupWriter{dst: dst, name: "response", spill: &e.spill}
 	g.int("status", f.Response.Status)
 	g.int("size", f.Response.Size)
 	g.str("content_type", f.Response.ContentType)
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "user"}
+	g = groupWriter{dst: dst, name: "user", spill: &e.spill}
 	g.str("id", asString(f.User.ID))
 	g.str("segment", f.User.Segment)
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "session"}
+	g = groupWriter{dst: dst, name: "session", spill: &e.spill}
 	g.str("id", asString(f.Session.ID))
 	g.seconds("duration", f.Session.Duration)
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "tracing"}
+	g = groupWriter{dst: dst, name: "tracing", spill: &e.spill}
 	if traceID != nil {
 		g.key("trace_id")
 		g.dst = append(g.dst, '"')
@@ -708,21 +716,21 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "workflow"}
+	g = groupWriter{dst: dst, name: "workflow", spill: &e.spill}
 	g.str("id", asString(f.Workflow.ID))
 	g.str("type", f.Workflow.Type)
 	g.str("status", f.Workflow.Status)
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "operation"}
+	g = groupWriter{dst: dst, name: "operation", spill: &e.spill}
 	g.str("name", f.Operation.Name)
 	g.str("result", f.Operation.Result)
 	g.seconds("duration", f.Operation.Duration)
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "error"}
+	g = groupWriter{dst: dst, name: "error", spill: &e.spill}
 	errType := f.Error.Type
 	if !errType.Set() && excClass != nil {
 		errType = parse.Str(excClass)
@@ -748,7 +756,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "exception"}
+	g = groupWriter{dst: dst, name: "exception", spill: &e.spill}
 	if excClass != nil {
 		g.str("class", parse.Str(excClass))
 	}
@@ -764,7 +772,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "source"}
+	g = groupWriter{dst: dst, name: "source", spill: &e.spill}
 	g.str("module", f.Source.Module)
 	g.str("function", f.Source.Function)
 	g.int("line", f.Source.Line)
@@ -772,7 +780,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = g.close()
 	leaves += g.leaves
 
-	g = groupWriter{dst: dst, name: "origin"}
+	g = groupWriter{dst: dst, name: "origin", spill: &e.spill}
 	if origin != nil {
 		if origin.Kind != "" {
 			g.key("kind")
@@ -902,10 +910,15 @@ func (e *encoder) writeAttrs(dst []byte, p *pending, hasHTTP bool, budget int) (
 		}
 		emit(kv.Key, kv.Val)
 	}
+	for _, kv := range e.spill {
+		emit(kv.Key, kv.Val)
+	}
 	if !hasHTTP && f.Request.DurationKey != nil && f.Request.Duration.Set() {
 		emit(f.Request.DurationKey, f.Request.Duration)
 	}
-	if path := f.Request.Path; path.Kind == parse.KindString {
+	if !hasHTTP && f.Request.PathKey != nil {
+		emit(f.Request.PathKey, f.Request.Path)
+	} else if path := f.Request.Path; path.Kind == parse.KindString {
 		if u := urlPath(path.B); len(u) != len(path.B) {
 			emit([]byte("request_target"), path)
 		}

@@ -49,7 +49,7 @@ type Stream struct {
 	joiners []*joiner
 	u       unwrapped
 	arena   parse.Arena
-	ansi    []byte
+	lineNo  int64
 }
 
 const maxJoiners = 64
@@ -119,10 +119,14 @@ func (s *Stream) joinerFor(key []byte, meta *envMeta) *joiner {
 // ingest time used for records without a timestamp and for flush timeouts.
 func (s *Stream) Write(line []byte, now time.Time) {
 	s.eng.stats.Lines.Add(1)
+	s.lineNo++
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
 	s.arena.Reset()
+	if bytes.IndexByte(line, 0x1b) >= 0 {
+		line = stripANSI(s.arena.Alloc(len(line))[:0], line)
+	}
 	if unwrap(line, &s.u, &s.arena) {
 		j := s.joinerFor(s.u.key, &s.u.meta)
 		payload := s.u.payload
@@ -188,7 +192,7 @@ func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool,
 	j.has = true
 	j.body = j.body[:0]
 	j.state = stNone
-	j.p = pending{f: &j.fields[cur], format: idx, head: ln, lines: 1, envTime: envTime, hasEnv: hasEnv}
+	j.p = pending{f: &j.fields[cur], format: idx, head: ln, lines: 1, envTime: envTime, hasEnv: hasEnv, lineNo: s.lineNo}
 	switch {
 	case formatNames[idx] == "go-panic":
 		j.state, j.p.trace = stGo, traceGo

@@ -121,6 +121,10 @@ type Request struct {
 	// it was not inside a request object. Without other HTTP evidence the
 	// normalizer writes it back under attrs with this key.
 	DurationKey []byte
+	// PathKey is the flat key Path came from ("path", "url"). A flat path
+	// alone is not HTTP evidence (dockerd logs path=/var/lib/...): without
+	// a method or status the normalizer keeps it under attrs.
+	PathKey []byte
 }
 
 // Response is the HTTP response side.

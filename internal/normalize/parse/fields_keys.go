@@ -245,6 +245,10 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 	case "method", "http_method", "http.method", "request_method", "http.request.method", "httpMethod", "verb":
 		return v.Kind == KindString && isHTTPMethod(v.B) && setIf(&f.Request.Method, v)
 	case "path", "url", "uri", "request_uri", "http.url", "url.path", "url.original", "http.target", "http.route", "request_path", "requestPath", "endpoint", "target":
+		if v.Kind == KindString && !f.Request.Path.Set() {
+			f.Request.Path, f.Request.PathKey = v, key
+			return true
+		}
 		return v.Kind == KindString && setIf(&f.Request.Path, v)
 	case "status", "status_code", "statusCode", "http_status", "http.status_code", "response_status", "http.response.status_code", "http_status_code", "code":
 		return isStatus(v) && setIf(&f.Response.Status, v)

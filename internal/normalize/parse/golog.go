@@ -32,13 +32,26 @@ func (*GoLogParser) Parse(line []byte, f *Fields) bool {
 	if appIsDigit(line[0]) {
 		pos = 0
 	} else {
-		for i := 1; i+19 <= len(line) && i <= goLogMaxPrefix; i++ {
-			if line[i+4] == '/' && appIsDigit(line[i]) {
-				p := line[i-1]
-				if p == ' ' || p == ']' || p == ':' || p == '\t' || p == '>' || p == ')' {
-					pos = i
-					break
-				}
+		// Find "dddd/" after a prefix: look for the slashes, then check
+		// the four digits and the prefix terminator before them.
+		lim := len(line)
+		if lim > goLogMaxPrefix+5 {
+			lim = goLogMaxPrefix + 5
+		}
+		for from := 5; from < lim; {
+			j := bytes.IndexByte(line[from:lim], '/')
+			if j < 0 {
+				break
+			}
+			i := from + j - 4
+			from += j + 1
+			if i+19 > len(line) || !appIsDigit(line[i]) {
+				continue
+			}
+			p := line[i-1]
+			if p == ' ' || p == ']' || p == ':' || p == '\t' || p == '>' || p == ')' {
+				pos = i
+				break
 			}
 		}
 	}
@@ -56,7 +69,7 @@ func (*GoLogParser) Parse(line []byte, f *Fields) bool {
 			return false
 		}
 		logger = goLogPrefixName(pre)
-		if len(logger) == 0 {
+		if len(logger) == 0 || bytes.Count(logger, []byte{' '}) > 2 {
 			return false
 		}
 	}

@@ -116,7 +116,7 @@ func javBody(r []byte, rec *javRec) bool {
 		}
 		lg, after := javToken(appSkipSpace(after))
 		msg, ok := javSep(after)
-		if !ok || !javLoggerOK(lg) {
+		if !ok || !javLoggerOK(lg, false) {
 			return false
 		}
 		rec.thread, rec.level, rec.logger, rec.msg = appTrimSpace(th), lvl, lg, msg
@@ -143,7 +143,7 @@ func javBody(r []byte, rec *javRec) bool {
 		}
 		lg, after := javToken(appSkipSpace(after))
 		msg, ok := javSep(after)
-		if !ok || !javLoggerOK(lg) {
+		if !ok || !javLoggerOK(lg, false) {
 			return false
 		}
 		rec.level, rec.thread, rec.logger, rec.msg = lvl, appTrimSpace(th), lg, msg
@@ -151,7 +151,7 @@ func javBody(r []byte, rec *javRec) bool {
 	}
 	// LEVEL logger [thread] msg (log4j2 "%d %p %c{1.} [%t] %m")
 	lg, after := javToken(r)
-	if !javLoggerOK(lg) || bytes.IndexByte(lg, '.') <= 0 || len(after) < 3 || after[0] != ' ' || after[1] != '[' {
+	if !javLoggerOK(lg, false) || bytes.IndexByte(lg, '.') <= 0 || len(after) < 3 || after[0] != ' ' || after[1] != '[' {
 		return false
 	}
 	th, after, ok := javBracket(after[1:])
@@ -189,7 +189,7 @@ func javSpring(r []byte, rec *javRec) bool {
 	}
 	lg, after := javToken(r)
 	msg, ok := javSep(after)
-	if !ok || !javLoggerOK(lg) {
+	if !ok || !javLoggerOK(lg, true) {
 		return false
 	}
 	rec.thread = appTrimSpace(br[k-1])
@@ -282,16 +282,22 @@ func javLevel(w []byte) bool {
 	return false
 }
 
-// javLoggerOK accepts a logger / class name: no brackets or quotes, at most
-// 256 bytes, not starting with a digit.
-func javLoggerOK(b []byte) bool {
-	if len(b) == 0 || len(b) > 256 || appIsDigit(b[0]) {
+// javLoggerOK accepts a logger / class name: no quotes or braces (and no
+// brackets unless brackets is set: Tomcat's "o.a.c.c.C.[.[.[/].[dispatcherServlet]"
+// after Spring's fixed "--- [thread]" part), at most 256 bytes, not
+// starting with a digit.
+func javLoggerOK(b []byte, brackets bool) bool {
+	if len(b) == 0 || len(b) > 256 || appIsDigit(b[0]) || b[0] == '[' {
 		return false
 	}
 	for _, c := range b {
 		switch c {
-		case '[', ']', '"', '{', '}', '=', '\'':
+		case '"', '{', '}', '=', '\'':
 			return false
+		case '[', ']':
+			if !brackets {
+				return false
+			}
 		}
 		if c < ' ' || c == 0x7f {
 			return false

@@ -19,8 +19,10 @@ type LogfmtParser struct {
 // Name implements Parser.
 func (*LogfmtParser) Name() string { return "logfmt" }
 
+// isKeyByte reports whether c may appear in a logfmt key: any printable
+// byte except space, '=' and '"' (keys such as graphdriver(s) occur).
 func isKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' || c == '/' || c == '@' || c == '[' || c == ']'
+	return c > ' ' && c != '=' && c != '"' && c < 0x7f
 }
 
 // IsJSONNumber reports whether b is a JSON number literal.

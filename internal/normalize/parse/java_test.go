@@ -1,0 +1,64 @@
+package parse
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestJavaParser(t *testing.T) {
+	p := &JavaParser{}
+	require.Equal(t, "java", p.Name())
+	appRun(t, p, []appCase{
+		// Spring Boot 2 default console pattern
+		{"boot2", "2024-01-15 10:30:45.123  INFO 12345 --- [           main] c.e.demo.DemoApplication                 : Started DemoApplication in 2.5 seconds (JVM running for 3.1)", &appWant{
+			format: "java", level: "INFO", logger: "c.e.demo.DemoApplication", msg: "Started DemoApplication in 2.5 seconds (JVM running for 3.1)",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"pid", "12345", "thread", "main"}}},
+		{"boot2-error", "2024-01-15 10:30:46.001 ERROR 12345 --- [nio-8080-exec-1] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] threw exception", &appWant{
+			format: "java", level: "ERROR", logger: "o.a.c.c.C.[.[.[/].[dispatcherServlet]", msg: "Servlet.service() for servlet [dispatcherServlet] threw exception",
+			time: "2024-01-15T10:30:46.001Z", local: true, extra: []string{"pid", "12345", "thread", "nio-8080-exec-1"}}},
+		// Spring Boot 3
+		{"boot3-app", "2024-01-15T10:30:45.123+01:00  INFO 12345 --- [demo] [           main] c.e.demo.DemoApplication                 : Started DemoApplication in 2.5 seconds", &appWant{
+			format: "java", level: "INFO", logger: "c.e.demo.DemoApplication", msg: "Started DemoApplication in 2.5 seconds",
+			time: "2024-01-15T09:30:45.123Z", service: "demo", extra: []string{"pid", "12345", "thread", "main"}}},
+		{"boot3-no-app", "2024-01-15T10:30:45.123Z  WARN 7 --- [           main] o.s.b.a.o.j.JpaBaseConfiguration         : spring.jpa.open-in-view is enabled", &appWant{
+			format: "java", level: "WARN", logger: "o.s.b.a.o.j.JpaBaseConfiguration", msg: "spring.jpa.open-in-view is enabled",
+			time: "2024-01-15T10:30:45.123Z", extra: []string{"pid", "7", "thread", "main"}}},
+		{"boot3-correlation", "2024-01-15T10:30:45.123Z  INFO 7 --- [shop] [nio-8080-exec-1] [6a2f1a1e9e2c4f3d8f6e0b1a2c3d4e5f-1a2b3c4d5e6f7a8b] c.e.shop.OrderController : order placed", &appWant{
+			format: "java", level: "INFO", logger: "c.e.shop.OrderController", msg: "order placed", time: "2024-01-15T10:30:45.123Z",
+			service: "shop", traceID: "6a2f1a1e9e2c4f3d8f6e0b1a2c3d4e5f", spanID: "1a2b3c4d5e6f7a8b",
+			extra: []string{"pid", "7", "thread", "nio-8080-exec-1"}}},
+		{"boot3-blank-correlation-group", "2024-01-15T10:30:45.123Z DEBUG 7 --- [shop] [backend] [           main] [                                                 ] c.e.shop.App : hi", &appWant{
+			format: "java", level: "DEBUG", logger: "c.e.shop.App", msg: "hi", time: "2024-01-15T10:30:45.123Z",
+			service: "shop", extra: []string{"pid", "7", "app_group", "backend", "thread", "main"}}},
+		// logback / log4j2 defaults
+		{"logback-default", "10:30:45.123 [main] INFO  com.example.App - message", &appWant{
+			format: "java", level: "INFO", logger: "com.example.App", msg: "message", extra: []string{"thread", "main"}}},
+		{"logback-date", "2024-01-15 10:30:45.123 [main] ERROR com.example.App - message - with dash", &appWant{
+			format: "java", level: "ERROR", logger: "com.example.App", msg: "message - with dash",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		{"logback-thread-with-space", "10:30:45,123 [RMI TCP Connection(2)-127.0.0.1] DEBUG sun.rmi.transport.tcp - accepted", &appWant{
+			format: "java", level: "DEBUG", logger: "sun.rmi.transport.tcp", msg: "accepted", extra: []string{"thread", "RMI TCP Connection(2)-127.0.0.1"}}},
+		{"log4j-level-thread", "2024-01-15 10:30:45,123 INFO  [main] com.example.App - message", &appWant{
+			format: "java", level: "INFO", logger: "com.example.App", msg: "message",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		{"log4j-iso8601", "2024-01-15T10:30:45,123 [pool-1-thread-3] WARN  org.hibernate.SQL - slow", &appWant{
+			format: "java", level: "WARN", logger: "org.hibernate.SQL", msg: "slow",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "pool-1-thread-3"}}},
+		{"log4j2-logger-thread", "2024-01-15 10:30:45,123 INFO c.e.App [main] started in 3s", &appWant{
+			format: "java", level: "INFO", logger: "c.e.App", msg: "started in 3s",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		{"jul-severe", "2024-01-15 10:30:45,123 [main] SEVERE com.example.Legacy - oops", &appWant{
+			format: "java", level: "SEVERE", logger: "com.example.Legacy", msg: "oops",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		// negatives
+		{"python-bracket-level", "2024-01-15 10:30:45,123 [INFO] app: msg", nil},
+		{"python-name", "2024-01-15 10:30:45,123 INFO [uvicorn] Started server", nil},
+		{"no-sep", "10:30:45.123 [main] INFO  com.example.App message", nil},
+		{"lower-level", "10:30:45.123 [main] info  com.example.App - message", nil},
+		{"spring-no-bracket", "2024-01-15 10:30:45.123  INFO 12345 --- main c.e.App : x", nil},
+		{"bad-time", "25:30:45.123 [main] INFO  com.example.App - message", nil},
+		{"ts-level", "2024-01-15T10:30:45.123Z INFO starting worker", nil},
+	})
+	appCross(t, p, "java")
+}
