@@ -483,6 +483,12 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 	if len(stack) > 0 {
 		ti = analyzeTrace(stack)
 	}
+	if ti.class == nil && p.trace == traceJava {
+		// "Exception in thread "main" java.lang.X: msg" is the header itself.
+		if hi := analyzeJava(p.head); hi.class != nil {
+			ti.class, ti.message = hi.class, hi.message
+		}
+	}
 	excClass := f.Exception.Class.B
 	if !f.Exception.Class.Set() && ti.class != nil {
 		excClass = ti.class

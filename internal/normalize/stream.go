@@ -95,7 +95,7 @@ const maxPartialBytes = 1 << 20
 
 func (s *Stream) joinerFor(key []byte, meta *envMeta) *joiner {
 	for _, j := range s.joiners {
-		if bytes.Equal(j.key, key) {
+		if bytes.Equal(j.key, key) && (j.env == nil) == (meta == nil) && (meta == nil || j.env.format == meta.format) {
 			return j
 		}
 	}

@@ -78,7 +78,7 @@ func (*NginxErrorParser) Parse(line []byte, f *Fields) bool {
 	f.Time, f.HasTime, f.TimeLocal = t, true, true
 	f.Level = level
 	f.Message = Str(msg)
-	f.AddExtra(errlogKeyPid, Num(pid))
+	f.AddExtra(errlogKeyPid, accessNumOrStr(pid))
 	f.AddExtra(errlogKeyTid, accessNumOrStr(tid))
 	if len(msg) > 2 && msg[0] == '*' {
 		j := 1

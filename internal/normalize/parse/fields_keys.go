@@ -211,7 +211,7 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 	case "created":
 		return v.Kind == KindNumber && f.SetTime(v)
 	// level
-	case "level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity":
+	case "level", "@level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity":
 		return f.SetLevel(v, LevelBunyan)
 	case "PRIORITY", "priority", "syslog.severity":
 		return f.SetLevel(v, LevelSyslog)
