@@ -311,10 +311,11 @@ func writeHuman(bw *bufio.Writer, rec *event.Record, color bool) error {
 		tid = tid[:8]
 	}
 	fmt.Fprintf(bw, " %s [%s] ", rec.Service, tid)
-	if m := doc.Get("request.method"); m.Exists() {
+	msg := doc.Get("message").Str
+	if m := doc.Get("request.method"); m.Exists() && !strings.Contains(msg, doc.Get("request.path").Str) {
 		fmt.Fprintf(bw, "%s %s %s ", m.Str, doc.Get("request.path").Str, doc.Get("response.status").Raw)
 	}
-	bw.WriteString(strings.ReplaceAll(doc.Get("message").Str, "\n", "\n    "))
+	bw.WriteString(strings.ReplaceAll(msg, "\n", "\n    "))
 	bw.WriteByte('\n')
 	if st := doc.Get("exception.stack_trace"); st.Exists() {
 		for _, l := range strings.Split(st.Str, "\n") {

@@ -29,10 +29,11 @@ type File struct {
 	Normalize normalize.Config `yaml:"normalize"`
 }
 
-// Default returns the embedded defaults.
+// Default returns the embedded defaults. The top-level environment,
+// project and service are empty: when set in the file they override the
+// normalize section's values (normalize.DefaultConfig holds the defaults).
 func Default() File {
-	n := normalize.DefaultConfig()
-	return File{Environment: n.Environment, Project: n.Project, Normalize: n}
+	return File{Normalize: normalize.DefaultConfig()}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -93,7 +94,7 @@ func (f *File) Resolve() {
 	if f.Project != "" {
 		f.Normalize.Project = f.Project
 	}
-	if f.Service != "" && f.Normalize.Service == "" {
+	if f.Service != "" {
 		f.Normalize.Service = f.Service
 	}
 }
