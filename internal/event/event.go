@@ -76,3 +76,9 @@ func (r *Record) Clone() *Record {
 	c.JSON = append([]byte(nil), r.JSON...)
 	return &c
 }
+
+// Origin says where a stream's lines come from.
+type Origin struct {
+	Kind string // "file", "stdin", "forward", "replay"
+	Path string // file path, or the Forward tag
+}

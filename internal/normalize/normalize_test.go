@@ -65,21 +65,21 @@ func TestTrackingFallbackConfigurable(t *testing.T) {
 
 func TestLevelMapping(t *testing.T) {
 	cases := map[string]string{
-		`{"level":"WARNING","msg":"x"}`:  "WARN",
-		`{"level":"critical","msg":"x"}`: "ERROR",
-		`{"level":"FATAL","msg":"x"}`:    "ERROR",
-		`{"level":"panic","msg":"x"}`:    "ERROR",
-		`{"level":"emerg","msg":"x"}`:    "ERROR",
-		`{"level":"alert","msg":"x"}`:    "ERROR",
-		`{"level":"trace","msg":"x"}`:    "DEBUG",
-		`{"level":"notice","msg":"x"}`:   "INFO",
-		`{"level":10,"msg":"x"}`:         "DEBUG",
-		`{"level":40,"msg":"x"}`:         "WARN",
-		`{"level":60,"msg":"x"}`:         "ERROR",
-		`{"PRIORITY":"3","MESSAGE":"x"}`: "ERROR",
-		`{"PRIORITY":"6","MESSAGE":"x"}`: "INFO",
+		`{"level":"WARNING","msg":"x"}`:    "WARN",
+		`{"level":"critical","msg":"x"}`:   "ERROR",
+		`{"level":"FATAL","msg":"x"}`:      "ERROR",
+		`{"level":"panic","msg":"x"}`:      "ERROR",
+		`{"level":"emerg","msg":"x"}`:      "ERROR",
+		`{"level":"alert","msg":"x"}`:      "ERROR",
+		`{"level":"trace","msg":"x"}`:      "DEBUG",
+		`{"level":"notice","msg":"x"}`:     "INFO",
+		`{"level":10,"msg":"x"}`:           "DEBUG",
+		`{"level":40,"msg":"x"}`:           "WARN",
+		`{"level":60,"msg":"x"}`:           "ERROR",
+		`{"PRIORITY":"3","MESSAGE":"x"}`:   "ERROR",
+		`{"PRIORITY":"6","MESSAGE":"x"}`:   "INFO",
 		`{"severityNumber":13,"body":"x"}`: "WARN",
-		`{"level":"STATS","msg":"x"}`:     "INFO", // unmapped: policy
+		`{"level":"STATS","msg":"x"}`:      "INFO", // unmapped: policy
 		`127.0.0.1 - - [25/Nov/2026:21:43:45 +0000] "GET / HTTP/1.1" 503 1 "-" "-"`: "ERROR",
 		`127.0.0.1 - - [25/Nov/2026:21:43:45 +0000] "GET / HTTP/1.1" 404 1 "-" "-"`: "WARN",
 		`127.0.0.1 - - [25/Nov/2026:21:43:45 +0000] "GET / HTTP/1.1" 302 1 "-" "-"`: "INFO",
@@ -304,4 +304,30 @@ func TestForcedFormat(t *testing.T) {
 	require.Len(t, recs, 2)
 	assert.Equal(t, "plain", recs[0].Get("origin.format").Str)
 	assert.Equal(t, "WARN", recs[1].Get("level").Str)
+}
+
+func TestWatermark(t *testing.T) {
+	eng, err := New(DefaultConfig(), nil)
+	require.NoError(t, err)
+	var n int
+	st := eng.NewStream(Origin{}, func(*event.Record) { n++ })
+	lines := []string{"ERROR:app:boom", "Traceback (most recent call last):", "  File \"a.py\", line 1, in f", "ValueError: x", "INFO:app:next"}
+	var off int64
+	var starts []int64
+	for _, l := range lines {
+		starts = append(starts, off)
+		st.WriteAt([]byte(l), off, off+int64(len(l))+1, goldenNow)
+		off += int64(len(l)) + 1
+	}
+	assert.Equal(t, 1, n)
+	assert.Equal(t, starts[4], st.Watermark(), "the pending INFO record starts at line 5")
+	st.Flush(goldenNow)
+	assert.Equal(t, off, st.Watermark())
+	assert.False(t, st.Pending())
+
+	// Partial container chunks hold the watermark at the first chunk.
+	st2 := eng.NewStream(Origin{}, func(*event.Record) {})
+	a := `{"log":"part ","stream":"stdout","time":"2026-11-25T21:49:41Z"}`
+	st2.WriteAt([]byte(a), 0, int64(len(a))+1, goldenNow)
+	assert.EqualValues(t, 0, st2.Watermark())
 }

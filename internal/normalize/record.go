@@ -38,11 +38,8 @@ type envMeta struct {
 	ecsTaskDef    string
 }
 
-// Origin says where a stream's lines come from.
-type Origin struct {
-	Kind string // "file", "stdin", "forward", ...
-	Path string // file path, or the forward tag
-}
+// Origin says where a stream's lines come from (see event.Origin).
+type Origin = event.Origin
 
 // encoder turns pending records into canonical JSON. One per Stream.
 type encoder struct {
@@ -450,7 +447,7 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 	if !f.Message.Set() || f.Message.Kind == parse.KindJSON {
 		msg = nil
 		if f.Message.Kind == parse.KindJSON {
-			f.AddExtra([]byte("message"), f.Message)
+			f.AddExtra(keyMessage, f.Message)
 		}
 		if p.format == plainIndex || f.Format != "json" {
 			msg = p.head
@@ -926,20 +923,20 @@ func (e *encoder) writeAttrs(dst []byte, p *pending, hasHTTP bool, budget int) (
 		emit(f.Request.PathKey, f.Request.Path)
 	} else if path := f.Request.Path; path.Kind == parse.KindString {
 		if u := urlPath(path.B); len(u) != len(path.B) {
-			emit([]byte("request_target"), path)
+			emit(keyRequestTarget, path)
 		}
 	}
 	if f.Request.Protocol.Set() {
-		emit([]byte("http_protocol"), f.Request.Protocol)
+		emit(keyHTTPProtocol, f.Request.Protocol)
 	}
 	if f.Request.Referer.Set() {
-		emit([]byte("http_referer"), f.Request.Referer)
+		emit(keyHTTPReferer, f.Request.Referer)
 	}
 	if f.Request.Host.Set() {
-		emit([]byte("http_host"), f.Request.Host)
+		emit(keyHTTPHost, f.Request.Host)
 	}
 	if f.Exception.Message.Set() && f.Error.Message.Set() && !bytes.Equal(f.Exception.Message.B, f.Error.Message.B) {
-		emit([]byte("exception_message"), f.Exception.Message)
+		emit(keyExceptionMessage, f.Exception.Message)
 	}
 	if opened {
 		dst = append(dst, '}')
@@ -950,6 +947,43 @@ func (e *encoder) writeAttrs(dst []byte, p *pending, hasHTTP bool, budget int) (
 		dst = appendString(dst, overflow)
 	}
 	return dst, dropped, droppedLeaves
+}
+
+// Fixed attrs keys (package-level so that using them does not allocate).
+var (
+	keyRequestTarget    = []byte("request_target")
+	keyHTTPProtocol     = []byte("http_protocol")
+	keyHTTPReferer      = []byte("http_referer")
+	keyHTTPHost         = []byte("http_host")
+	keyExceptionMessage = []byte("exception_message")
+	keyMessage          = []byte("message")
+	catTimeout          = []byte("timeout")
+	catNetwork          = []byte("network")
+	catServer           = []byte("server")
+	catClient           = []byte("client")
+)
+
+// containsFold reports whether s contains the lower-case ASCII sub,
+// ignoring ASCII case in s.
+func containsFold(s []byte, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for j < n {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 // appendValue writes a parsed value as JSON.
@@ -983,26 +1017,24 @@ func urlPath(b []byte) []byte {
 
 // errorCategory derives error.category (client|server|network|timeout).
 func errorCategory(f *parse.Fields, typ, msg []byte) parse.Value {
-	lower := func(b []byte) []byte { return bytes.ToLower(b) }
 	if n, ok := atoi(f.Response.Status.B); ok && f.Response.Status.Set() {
 		switch {
 		case n == 408 || n == 504:
-			return parse.Str([]byte("timeout"))
+			return parse.Str(catTimeout)
 		case n == 502 || n == 503:
-			return parse.Str([]byte("network"))
+			return parse.Str(catNetwork)
 		case n >= 500:
-			return parse.Str([]byte("server"))
+			return parse.Str(catServer)
 		case n >= 400:
-			return parse.Str([]byte("client"))
+			return parse.Str(catClient)
 		}
 	}
-	t := lower(typ)
-	m := lower(msg)
 	switch {
-	case bytes.Contains(t, []byte("timeout")) || bytes.Contains(m, []byte("timed out")) || bytes.Contains(m, []byte("deadline exceeded")) || bytes.Contains(m, []byte("timeout")):
-		return parse.Str([]byte("timeout"))
-	case bytes.Contains(t, []byte("connection")) || bytes.Contains(m, []byte("connection refused")) || bytes.Contains(m, []byte("connection reset")) || bytes.Contains(m, []byte("no route to host")) || bytes.Contains(t, []byte("network")):
-		return parse.Str([]byte("network"))
+	case containsFold(typ, "timeout") || containsFold(msg, "timed out") || containsFold(msg, "deadline exceeded") || containsFold(msg, "timeout"):
+		return parse.Str(catTimeout)
+	case containsFold(typ, "connection") || containsFold(typ, "network") || containsFold(msg, "connection refused") ||
+		containsFold(msg, "connection reset") || containsFold(msg, "no route to host"):
+		return parse.Str(catNetwork)
 	}
-	return parse.Str([]byte("server"))
+	return parse.Str(catServer)
 }

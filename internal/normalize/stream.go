@@ -42,14 +42,16 @@ type Emit func(*event.Record)
 // stdout/stderr or several containers in one file are joined correctly.
 // A Stream is not safe for concurrent use.
 type Stream struct {
-	eng     *Engine
-	enc     *encoder
-	origin  Origin
-	emit    Emit
-	joiners []*joiner
-	u       unwrapped
-	arena   parse.Arena
-	lineNo  int64
+	eng      *Engine
+	enc      *encoder
+	origin   Origin
+	emit     Emit
+	joiners  []*joiner
+	u        unwrapped
+	arena    parse.Arena
+	lineNo   int64
+	lastEnd  int64
+	curStart int64
 }
 
 const maxJoiners = 64
@@ -89,6 +91,10 @@ type joiner struct {
 	state   mlState
 	last    time.Time
 	partial []byte
+	// Input offsets (-1 when unknown): where the pending record and the
+	// pending partial chunks started.
+	pendStart    int64
+	partialStart int64
 }
 
 const maxPartialBytes = 1 << 20
@@ -117,7 +123,12 @@ func (s *Stream) joinerFor(key []byte, meta *envMeta) *joiner {
 
 // Write processes one physical line (without its newline). now is the
 // ingest time used for records without a timestamp and for flush timeouts.
-func (s *Stream) Write(line []byte, now time.Time) {
+func (s *Stream) Write(line []byte, now time.Time) { s.WriteAt(line, -1, -1, now) }
+
+// WriteAt is Write for inputs with byte offsets: start is the line's first
+// byte, end the offset just after its newline. Watermark uses them.
+func (s *Stream) WriteAt(line []byte, start, end int64, now time.Time) {
+	s.lastEnd = end
 	s.eng.stats.Lines.Add(1)
 	s.lineNo++
 	if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -127,10 +138,17 @@ func (s *Stream) Write(line []byte, now time.Time) {
 	if bytes.IndexByte(line, 0x1b) >= 0 {
 		line = stripANSI(s.arena.Alloc(len(line))[:0], line)
 	}
+	s.curStart = start
 	if unwrap(line, &s.u, &s.arena) {
 		j := s.joinerFor(s.u.key, &s.u.meta)
 		payload := s.u.payload
+		if len(j.partial) > 0 {
+			s.curStart = j.partialStart
+		}
 		if s.u.partial {
+			if len(j.partial) == 0 {
+				j.partialStart = start
+			}
 			j.partial = append(j.partial, payload...)
 			if len(j.partial) < maxPartialBytes {
 				s.eng.stats.PartialJoined.Add(1)
@@ -193,6 +211,7 @@ func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool,
 	j.body = j.body[:0]
 	j.state = stNone
 	j.p = pending{f: &j.fields[cur], format: idx, head: ln, lines: 1, envTime: envTime, hasEnv: hasEnv, lineNo: s.lineNo}
+	j.pendStart = s.curStart
 	switch {
 	case formatNames[idx] == "go-panic":
 		j.state, j.p.trace = stGo, traceGo
@@ -292,6 +311,32 @@ func (s *Stream) flushJoiner(j *joiner, now time.Time) {
 	if rec := s.enc.encode(&j.p, &s.origin, j.env, now); rec != nil {
 		s.emit(rec)
 	}
+}
+
+// Watermark returns the input offset below which every line's records have
+// been emitted: the start of the oldest pending (multiline or partial)
+// record, else the end of the last line written. -1 when offsets are unknown.
+func (s *Stream) Watermark() int64 {
+	w := s.lastEnd
+	for _, j := range s.joiners {
+		if j.has && j.pendStart >= 0 && j.pendStart < w {
+			w = j.pendStart
+		}
+		if len(j.partial) > 0 && j.partialStart >= 0 && j.partialStart < w {
+			w = j.partialStart
+		}
+	}
+	return w
+}
+
+// Pending reports whether a multiline or partial record is waiting.
+func (s *Stream) Pending() bool {
+	for _, j := range s.joiners {
+		if j.has || len(j.partial) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Flush emits every pending record (call at end of input).

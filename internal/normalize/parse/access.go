@@ -25,7 +25,6 @@ const (
 var (
 	accessKeyRequest      = []byte("request")
 	accessKeyIdent        = []byte("ident")
-	accessKeyServer       = []byte("server")
 	accessKeyForwardedFor = []byte("forwarded_for")
 	accessKeyExtra        = []byte("extra")
 	accessKeyExtraN       = [...][]byte{
@@ -67,7 +66,8 @@ func (*AccessParser) Parse(line []byte, f *Fields) bool {
 		return false
 	}
 
-	// Head: "HOST IDENT USER" or "VHOST:PORT HOST IDENT USER".
+	// Head: "HOST IDENT USER", or "VHOST HOST - USER" (Apache
+	// vhost_combined "%v:%p %h %l %u", nginx "$host $remote_addr - ...").
 	head := line[:lb-1]
 	var vhost, host, ident, user []byte
 	sp1 := bytes.IndexByte(head, ' ')
@@ -85,9 +85,9 @@ func (*AccessParser) Parse(line []byte, f *Fields) bool {
 	if len(user) == 0 {
 		return false
 	}
-	if sp3 := bytes.IndexByte(user, ' '); sp3 > 0 && bytes.IndexByte(user[sp3+1:], ' ') < 0 && accessIsVhost(host) && accessIsHost(ident) && !(len(ident) == 1 && ident[0] == '-') {
-		// Four tokens: Apache vhost_combined "%v:%p %h %l %u".
-		vhost, host, ident, user = host, ident, user[:sp3], user[sp3+1:]
+	if len(user) > 2 && user[0] == '-' && user[1] == ' ' && bytes.IndexByte(user[2:], ' ') < 0 && accessIsHost(ident) && ident[0] != '-' {
+		// Four tokens with "-" third: the first one is the virtual host.
+		vhost, host, ident, user = host, ident, user[:1], user[2:]
 	}
 	if !accessIsHost(host) || len(user) == 0 || user[0] == ' ' || accessHasQuoteOrCtl(ident) || accessHasQuoteOrCtl(user) {
 		return false
@@ -145,7 +145,7 @@ func (*AccessParser) Parse(line []byte, f *Fields) bool {
 	f.Format = accessFormatCommon
 	f.Time, f.HasTime, f.TimeLocal = t, true, !hasZone
 	if len(vhost) > 0 {
-		f.AddExtra(accessKeyServer, Str(vhost))
+		f.Request.Host = Str(vhost)
 	}
 	if !(len(host) == 1 && host[0] == '-') {
 		f.Request.IP = Str(host)
@@ -357,20 +357,6 @@ func accessIsHost(b []byte) bool {
 	}
 	for _, c := range b {
 		if !(accessHostByte(c) || c == '.' || c == '_' || c == '%' || c == ']') {
-			return false
-		}
-	}
-	return true
-}
-
-// accessIsVhost matches Apache's "%v:%p" (name:port).
-func accessIsVhost(b []byte) bool {
-	c := bytes.LastIndexByte(b, ':')
-	if c <= 0 || c == len(b)-1 || !accessIsHost(b) {
-		return false
-	}
-	for _, d := range b[c+1:] {
-		if !accessDigit(d) {
 			return false
 		}
 	}

@@ -1,7 +1,12 @@
 package parse
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,9 +198,14 @@ func TestAccessParser(t *testing.T) {
 			"response.status#": "304", "request.user_agent": `Agent \"X\" \\ 1.0`,
 		}},
 		{name: "apache vhost_combined", line: `www.example.com:443 198.51.100.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 512 "-" "Wget/1.21"`, want: map[string]string{
-			"format": "access-combined", "time": "2000-10-10T13:55:36Z", "x.server": "www.example.com:443",
+			"format": "access-combined", "time": "2000-10-10T13:55:36Z", "request.host": "www.example.com:443",
 			"request.ip": "198.51.100.4", "request.method": "GET", "request.path": "/", "request.protocol": "HTTP/1.1",
 			"response.status#": "200", "response.size#": "512", "request.user_agent": "Wget/1.21",
+		}},
+		{name: "nginx $host prefix", line: `api.example.com 2001:db8::7 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 512`, want: map[string]string{
+			"format": "access-common", "time": "2000-10-10T13:55:36Z", "request.host": "api.example.com",
+			"request.ip": "2001:db8::7", "request.method": "GET", "request.path": "/", "request.protocol": "HTTP/1.1",
+			"response.status#": "200", "response.size#": "512",
 		}},
 		{name: "apache hostname lookups and ident", line: `client-7.example.net ident42 bob [10/Oct/2000:13:55:36 -0000] "HEAD /index.html HTTP/1.1" 200 0`, want: map[string]string{
 			"format": "access-common", "time": "2000-10-10T13:55:36Z",
@@ -287,4 +297,126 @@ func TestAccessParser(t *testing.T) {
 		{name: "reject syslog 5424", line: `<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event`},
 	})
 	accessRun(t, &AccessParser{}, accessForeignLines)
+}
+
+const accessCorpusDir = "/work/shared/corpus/samples"
+
+// TestAccessCorpusCrossCheck runs every line of every corpus sample through
+// all parsers of this family: each line must be taken by exactly the
+// expected parsers (no false positives on the other formats), and the
+// hand-checked sample records must come out with the expected slots.
+func TestAccessCorpusCrossCheck(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(accessCorpusDir, "*"))
+	if len(files) == 0 {
+		t.Skip("corpus not available")
+	}
+	parsers := []Parser{&AccessParser{}, &NginxErrorParser{}, &ApacheErrorParser{}, &UvicornAccessParser{}, &UvicornParser{}, &Syslog5424Parser{}, &Syslog3164Parser{}}
+	uviAccess := regexp.MustCompile(`^[A-Z]+: +[0-9]`)
+	uviDefault := regexp.MustCompile(`^(INFO|ERROR|WARNING|DEBUG|CRITICAL|TRACE):\s`)
+	for _, fn := range files {
+		base := filepath.Base(fn)
+		if strings.HasSuffix(base, ".expect.json") {
+			continue
+		}
+		t.Run(base, func(t *testing.T) {
+			b, err := os.ReadFile(fn)
+			require.NoError(t, err)
+			lines := strings.Split(string(b), "\n")
+			for n, l := range lines {
+				want := ""
+				switch {
+				case l == "":
+				case base == "nginx-combined-access-utc.log":
+					want = "access"
+				case base == "nginx-error-utc.log":
+					want = "nginx-error"
+				case strings.HasPrefix(base, "fastapi-") && uviAccess.MatchString(l):
+					want = "uvicorn-access+uvicorn"
+				case strings.HasPrefix(base, "fastapi-") && uviDefault.MatchString(l):
+					want = "uvicorn"
+				}
+				var got []string
+				for _, p := range parsers {
+					var f Fields
+					if p.Parse([]byte(l), &f) {
+						got = append(got, p.Name())
+					}
+				}
+				require.Equal(t, want, strings.Join(got, "+"), "line %d: %q", n+1, l)
+			}
+
+			if !strings.HasPrefix(base, "nginx-") && !strings.HasPrefix(base, "fastapi-") {
+				return // wrapped (Docker, FireLens) or other formats
+			}
+			eb, err := os.ReadFile(fn + ".expect.json")
+			if err != nil {
+				return
+			}
+			var exp struct {
+				Records []struct {
+					Line     int            `json:"line"`
+					LastLine int            `json:"last_line"`
+					Expect   map[string]any `json:"expect"`
+					Source   map[string]any `json:"source"`
+				} `json:"sample_records"`
+			}
+			require.NoError(t, json.Unmarshal(eb, &exp))
+			checked := 0
+			defer func() { require.NotZero(t, checked, "no sample record checked") }()
+			for _, r := range exp.Records {
+				var p Parser
+				switch {
+				case base == "nginx-combined-access-utc.log":
+					p = &AccessParser{}
+				case base == "nginx-error-utc.log":
+					p = &NginxErrorParser{}
+				case r.Source["format"] == "uvicorn-access":
+					p = &UvicornAccessParser{}
+				case r.Source["format"] == "uvicorn-default":
+					p = &UvicornParser{}
+				default:
+					continue
+				}
+				line := lines[r.Line-1]
+				var f Fields
+				require.True(t, p.Parse([]byte(line), &f), "line %d", r.Line)
+				for k, v := range r.Expect {
+					var got string
+					switch k {
+					case "request.method":
+						got = string(f.Request.Method.B)
+					case "request.path":
+						got = string(f.Request.Path.B)
+						if i := strings.IndexByte(got, '?'); i >= 0 {
+							got = got[:i] // the normalizer splits the query off
+						}
+					case "response.status":
+						got = string(f.Response.Status.B)
+						v = strconv.Itoa(int(v.(float64)))
+					case "request.ip":
+						got = string(f.Request.IP.B)
+					case "request.user_agent":
+						got = string(f.Request.UserAgent.B)
+					case "message":
+						got = string(f.Message.B)
+					case "message_prefix":
+						got = string(f.Message.B)
+						if len(got) > len(v.(string)) {
+							got = got[:len(v.(string))]
+						}
+					case "@timestamp":
+						if !f.HasTime {
+							got = "no time"
+						} else {
+							got = f.Time.UTC().Format("2006-01-02T15:04:05.000Z") // corpus zone is UTC
+						}
+					default:
+						continue // level mapping etc. belong to the normalizer
+					}
+					require.Equal(t, v, got, "line %d %s", r.Line, k)
+					checked++
+				}
+			}
+		})
+	}
 }

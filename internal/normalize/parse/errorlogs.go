@@ -110,20 +110,31 @@ func errlogNginxLevel(b []byte) bool {
 // Candidates are tried left to right; the first that parses cleanly to the
 // end of the line wins, so ", client: " inside message text or inside a
 // quoted value does not derail it.
+//
+// nginx quotes request/upstream/host/referrer raw (%V, no escaping): a
+// value containing `", ` can still confuse the split; the message itself is
+// always kept whole.
 func errlogNginxContext(msg []byte, f *Fields) {
 	off := 0
-	for off < len(msg) {
-		k := bytes.Index(msg[off:], []byte(", "))
+	// At most a few candidates: keeps adversarial lines linear.
+	for tries := 0; tries < 8 && off < len(msg); tries++ {
+		k := bytes.Index(msg[off:], []byte("client: "))
 		if k < 0 {
 			return
 		}
-		start := off + k + 2
-		rest := msg[start:]
-		if (bytes.HasPrefix(rest, []byte("client: ")) || bytes.HasPrefix(rest, []byte("udp client: "))) && errlogNginxPairs(rest, nil) {
-			errlogNginxPairs(rest, f)
+		at := off + k
+		off = at + 8
+		start := -1
+		switch {
+		case at >= 2 && msg[at-2] == ',' && msg[at-1] == ' ':
+			start = at
+		case at >= 6 && string(msg[at-6:at]) == ", udp ":
+			start = at - 4
+		}
+		if start >= 0 && errlogNginxPairs(msg[start:], nil) {
+			errlogNginxPairs(msg[start:], f)
 			return
 		}
-		off = start
 	}
 }
 

@@ -30,7 +30,7 @@ func TestNginxErrorParser(t *testing.T) {
 		{name: "upstream context", line: errlogLineNginx10, want: map[string]string{
 			"format": "nginx-error", "time": "2026-11-25T21:43:45Z", "time_local": "true", "level": "error",
 			"message": errlogLineNginx10[len("2026/11/25 21:43:45 [error] 19459#19459: "):],
-			"x.pid#":   "19459", "x.tid#": "19459", "x.connection_id#": "10",
+			"x.pid#":  "19459", "x.tid#": "19459", "x.connection_id#": "10",
 			"request.ip": "127.0.0.1", "x.server": "logs.test", "request.method": "POST", "request.path": "/api/v1/workflows",
 			"request.protocol": "HTTP/1.1", "x.upstream": "http://127.0.0.1:1/api/v1/workflows", "request.host": "127.0.0.1:18081",
 		}},

@@ -76,7 +76,7 @@ func appWithin(b, region []byte) bool {
 }
 
 // appStatic are the package-level byte slices parsers may hand out.
-var appStatic = [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appTrue}
+var appStatic = [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue}
 
 // appFuzzCheck parses line with p and checks the contract: no panic, f
 // untouched on false, every slice within the line (or scratch / static

@@ -14,7 +14,10 @@ import "bytes"
 // The text carries no zone (LUTC is invisible), so TimeLocal is always set.
 // Lines with only Ldate or only Ltime are too ambiguous and are rejected, as
 // are nginx error lines ("<date> <time> [level] pid#tid: ..."). Go log has
-// no level: Level stays empty. The parser is stateless.
+// no level of its own; Level is only set from the two conventions layered
+// on it: hashicorp/logutils "[WARN] msg" and the log/slog default handler
+// "INFO msg k=v" (the token is then removed from Message). The parser is
+// stateless.
 type GoLogParser struct{}
 
 // Name implements Parser.
@@ -69,7 +72,9 @@ func (*GoLogParser) Parse(line []byte, f *Fields) bool {
 			return false
 		}
 		logger = goLogPrefixName(pre)
-		if len(logger) == 0 || bytes.Count(logger, []byte{' '}) > 2 {
+		// A prefix is one token unless bracketed ("[my app] ").
+		spaces := bytes.Count(logger, []byte{' '})
+		if len(logger) == 0 || spaces > 2 || (spaces > 0 && pre[0] != '[' && pre[0] != '(' && pre[0] != '<') {
 			return false
 		}
 	}
@@ -97,8 +102,15 @@ func (*GoLogParser) Parse(line []byte, f *Fields) bool {
 			rest = rest[len(rest):]
 		}
 	}
+	// A level token written by convention at the start of the message:
+	// hashicorp/logutils "[WARN] ..." or log/slog's default handler
+	// "INFO msg k=v" (slog.Info before slog.SetDefault).
+	lvl, after, hasLvl := goLogLevel(rest)
+	if hasLvl {
+		rest = after
+	}
 	// Lmsgprefix with a bracketed prefix: "[name] message".
-	if logger == nil && len(rest) > 2 && rest[0] == '[' {
+	if !hasLvl && logger == nil && len(rest) > 2 && rest[0] == '[' {
 		if e := bytes.IndexByte(rest, ']'); e > 1 && e <= 48 && e+1 < len(rest) && rest[e+1] == ' ' {
 			name := rest[1:e]
 			if bytes.IndexByte(name, ' ') < 0 && bytes.IndexByte(name, '[') < 0 {
@@ -109,6 +121,7 @@ func (*GoLogParser) Parse(line []byte, f *Fields) bool {
 	}
 	f.Format = "go-log"
 	f.Time, f.HasTime, f.TimeLocal = t, true, true
+	f.Level = lvl
 	if logger != nil {
 		f.Logger = Str(logger)
 	}
@@ -118,6 +131,49 @@ func (*GoLogParser) Parse(line []byte, f *Fields) bool {
 	}
 	f.Message = Str(rest)
 	return true
+}
+
+// goLogLevel reads an upper-case level token at the start of the message:
+// "[LEVEL] " (any common level word, hashicorp/logutils) or the log/slog
+// default handler's "LEVEL " / "LEVEL+2 " (DEBUG, INFO, WARN, ERROR).
+func goLogLevel(b []byte) (lvl, rest []byte, ok bool) {
+	if len(b) > 2 && b[0] == '[' {
+		e := bytes.IndexByte(b, ']')
+		if e < 4 || e > 10 || (e+1 < len(b) && b[e+1] != ' ') {
+			return nil, b, false
+		}
+		w := b[1:e]
+		if !appLevelWord(w) || !appCaseOK(w, false) || w[0] < 'A' || w[0] > 'Z' {
+			return nil, b, false
+		}
+		rest = b[e+1:]
+		if len(rest) > 0 {
+			rest = rest[1:]
+		}
+		return w, rest, true
+	}
+	i := 0
+	for i < len(b) && i < 6 && b[i] >= 'A' && b[i] <= 'Z' {
+		i++
+	}
+	switch string(b[:i]) {
+	case "DEBUG", "INFO", "WARN", "ERROR":
+	default:
+		return nil, b, false
+	}
+	if i+1 < len(b) && (b[i] == '+' || b[i] == '-') {
+		if d := appDigitsEnd(b[i+1:]); d > 0 && d < 3 {
+			i += 1 + d
+		}
+	}
+	if i < len(b) && b[i] != ' ' {
+		return nil, b, false
+	}
+	rest = b[i:]
+	if len(rest) > 0 {
+		rest = rest[1:]
+	}
+	return b[:i], rest, true
 }
 
 // goLogPrefixName strips brackets, a trailing colon and spaces from a

@@ -36,13 +36,24 @@ func TestGoLogParser(t *testing.T) {
 			format: "go-log", logger: "api", file: "main.go", line: "12", msg: "listening on :8080", time: "2009-11-10T23:00:00Z", local: true}},
 		{"msgprefix-no-file", "2009/11/10 23:00:00 [db] connected", &appWant{
 			format: "go-log", logger: "db", msg: "connected", time: "2009-11-10T23:00:00Z", local: true}},
-		{"slog-default-keeps-level-in-message", "2023/08/04 16:09:19 INFO hello count=3", &appWant{
-			format: "go-log", msg: "INFO hello count=3", time: "2023-08-04T16:09:19Z", local: true}},
+		{"slog-default-handler", "2023/08/04 16:09:19 INFO hello count=3", &appWant{
+			format: "go-log", level: "INFO", msg: "hello count=3", time: "2023-08-04T16:09:19Z", local: true}},
+		{"slog-default-handler-offset", "2023/08/04 16:09:19 main.go:9: ERROR+2 bad thing err=x", &appWant{
+			format: "go-log", level: "ERROR+2", file: "main.go", line: "9", msg: "bad thing err=x", time: "2023-08-04T16:09:19Z", local: true}},
+		{"logutils", "2023/08/04 16:09:19 [WARN] serf: EventMemberFailed: node1", &appWant{
+			format: "go-log", level: "WARN", msg: "serf: EventMemberFailed: node1", time: "2023-08-04T16:09:19Z", local: true}},
+		{"logutils-err-with-prefix", "[agent] 2023/08/04 16:09:19 [ERR] raft: failed", &appWant{
+			format: "go-log", level: "ERR", logger: "agent", msg: "raft: failed", time: "2023-08-04T16:09:19Z", local: true}},
+		{"info-word-not-level", "2023/08/04 16:09:19 INFORMATION follows", &appWant{
+			format: "go-log", msg: "INFORMATION follows", time: "2023-08-04T16:09:19Z", local: true}},
 		{"colon-in-message-not-file", "2009/11/10 23:00:00 error: x.txt:3: bad", &appWant{
 			format: "go-log", msg: "error: x.txt:3: bad", time: "2009-11-10T23:00:00Z", local: true}},
 		{"empty-message", "2009/11/10 23:00:00 ", &appWant{
 			format: "go-log", msg: "", time: "2009-11-10T23:00:00Z", local: true}},
+		{"prefix-bracket-spaces", "[my app] 2009/11/10 23:00:00 x", &appWant{
+			format: "go-log", logger: "my app", msg: "x", time: "2009-11-10T23:00:00Z", local: true}},
 		// negatives
+		{"prose-with-date", "Downloaded file at 2009/11/10 23:00:00 ok", nil},
 		{"nginx-notice", `2026/11/25 21:43:43 [notice] 19457#19457: using the "epoll" event method`, nil},
 		{"nginx-error", `2026/11/25 21:43:45 [error] 19458#0: *7 open() failed`, nil},
 		{"date-only", "2009/11/10 hello", nil},

@@ -36,39 +36,40 @@ type javRec struct {
 
 // Parse implements Parser.
 func (*JavaParser) Parse(line []byte, f *Fields) bool {
-	if len(line) < 16 || !appIsDigit(line[0]) {
+	if len(line) < 16 {
 		return false
 	}
 	var (
 		t       time.Time
 		hasTime bool
 		local   bool
-		pos     int
+		rec     javRec
+		ok      bool
 	)
 	switch {
+	case line[0] == '[':
+		t, local, ok = javBracketed(line, &rec)
+		hasTime = ok
+	case !appIsDigit(line[0]):
+		return false
 	case len(line) >= 19 && line[4] == '-':
-		var ok bool
 		var n int
 		t, n, local, ok = ISO(line)
-		if !ok || !appTimeSane(t) {
+		if !ok || !appTimeSane(t) || n >= len(line) || line[n] != ' ' {
 			return false
 		}
-		pos, hasTime = n, true
+		ok, hasTime = javBody(appSkipSpace(line[n:]), &rec), true
 	case line[2] == ':':
-		_, n, ok := Clock(line)
-		if !ok {
+		_, n, cok := Clock(line)
+		if !cok || n >= len(line) || line[n] != ' ' {
 			return false
 		}
-		pos = n
-	default:
-		return false
+		ok = javBody(appSkipSpace(line[n:]), &rec)
+	case line[2] == '-' && appIsLetter(line[3]):
+		t, ok = javTomcat(line, &rec)
+		hasTime, local = ok, true
 	}
-	if pos >= len(line) || line[pos] != ' ' {
-		return false
-	}
-	r := appSkipSpace(line[pos:])
-	var rec javRec
-	if !javBody(r, &rec) {
+	if !ok {
 		return false
 	}
 	f.Format = "java"
@@ -97,6 +98,110 @@ func (*JavaParser) Parse(line []byte, f *Fields) bool {
 		f.AddExtra(appKeyThread, Str(rec.thread))
 	}
 	return true
+}
+
+// javBracketed parses the layouts that bracket the timestamp:
+//
+//	Kafka / ZooKeeper ("[%d] %p %m (%c)"):
+//	[2024-01-15 10:30:45,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)
+//	Elasticsearch ("[%d{ISO8601}][%-5p][%-25c{1.}] %m"):
+//	[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started
+func javBracketed(line []byte, rec *javRec) (time.Time, bool, bool) {
+	b := line[1:]
+	t, n, local, ok := ISO(b)
+	if !ok || !appTimeSane(t) || n >= len(b) || b[n] != ']' {
+		return t, false, false
+	}
+	r := b[n+1:]
+	if len(r) > 0 && r[0] == '[' {
+		lv, after, ok := javBracketGlued(r)
+		if !ok || !javLevel(appTrimSpace(lv)) {
+			return t, false, false
+		}
+		lg, after, ok := javBracketGlued(after)
+		lg = appTrimSpace(lg)
+		if !ok || !javLoggerOK(lg, false) || (len(after) > 0 && after[0] != ' ') {
+			return t, false, false
+		}
+		if len(after) > 0 {
+			after = after[1:]
+		}
+		rec.level, rec.logger, rec.msg = appTrimSpace(lv), lg, after
+		return t, local, true
+	}
+	if len(r) < 2 || r[0] != ' ' {
+		return t, false, false
+	}
+	lvl, after := javToken(r[1:])
+	if !javLevel(lvl) || len(after) < 2 || r[len(r)-1] != ')' {
+		return t, false, false
+	}
+	msg := appSkipSpace(after)
+	if bytes.HasPrefix(msg, []byte("in ")) {
+		// Flask's "[%(asctime)s] %(levelname)s in %(module)s: %(message)s"
+		if c := bytes.IndexByte(msg, ':'); c > 3 && bytes.IndexByte(msg[3:c], ' ') < 0 {
+			return t, false, false
+		}
+	}
+	i := bytes.LastIndex(msg, []byte(" ("))
+	if i < 0 {
+		return t, false, false
+	}
+	lg := msg[i+2 : len(msg)-1]
+	if !javLoggerOK(lg, false) || bytes.IndexByte(lg, '.') <= 0 || bytes.IndexByte(lg, ' ') >= 0 {
+		return t, false, false
+	}
+	rec.level, rec.logger, rec.msg = lvl, lg, msg[:i]
+	return t, local, true
+}
+
+// javBracketGlued reads "[content]" at r[0] without requiring a space after.
+func javBracketGlued(r []byte) (in, after []byte, ok bool) {
+	if len(r) < 2 || r[0] != '[' {
+		return nil, nil, false
+	}
+	e := bytes.IndexByte(r, ']')
+	if e < 1 || e > 256 {
+		return nil, nil, false
+	}
+	return r[1:e], r[e+1:], true
+}
+
+// javTomcat parses Tomcat's java.util.logging OneLineFormatter:
+// "15-Jan-2024 10:30:45.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds".
+func javTomcat(line []byte, rec *javRec) (time.Time, bool) {
+	if len(line) < 21 || line[6] != '-' || line[11] != ' ' {
+		return time.Time{}, false
+	}
+	d, ok1 := digits(line, 2)
+	mo, ok2 := Month(line[3:])
+	y, ok3 := digits(line[7:], 4)
+	clk, n, ok4 := Clock(line[12:])
+	if !(ok1 && ok2 && ok3 && ok4) || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, mo, d, 0, 0, 0, 0, time.UTC).Add(clk)
+	r := line[12+n:]
+	if !appTimeSane(t) || len(r) < 2 || r[0] != ' ' {
+		return t, false
+	}
+	lvl, after := javToken(r[1:])
+	if !javLevel(lvl) {
+		return t, false
+	}
+	th, after, ok := javBracket(appSkipSpace(after))
+	if !ok || len(after) < 2 {
+		return t, false
+	}
+	src, after := javToken(after[1:])
+	if !javLoggerOK(src, false) || bytes.IndexByte(src, '.') <= 0 {
+		return t, false
+	}
+	if len(after) > 0 {
+		after = after[1:]
+	}
+	rec.level, rec.thread, rec.logger, rec.msg = lvl, th, src, after
+	return t, true
 }
 
 // javBody parses everything after the timestamp.
@@ -130,10 +235,14 @@ func javBody(r []byte, rec *javRec) bool {
 	if len(r) == 0 {
 		return false
 	}
-	// Spring Boot: pid --- [...] logger : msg
+	// Spring Boot: pid --- [...] logger : msg (the pid may be blank)
 	if d := appDigitsEnd(r); d > 0 && bytes.HasPrefix(r[d:], []byte(" --- ")) {
 		rec.level, rec.pid = lvl, r[:d]
 		return javSpring(appSkipSpace(r[d+5:]), rec)
+	}
+	if bytes.HasPrefix(r, []byte("--- [")) {
+		rec.level = lvl
+		return javSpring(r[4:], rec)
 	}
 	if r[0] == '[' {
 		// LEVEL [thread] logger - msg

@@ -51,7 +51,31 @@ func TestJavaParser(t *testing.T) {
 		{"jul-severe", "2024-01-15 10:30:45,123 [main] SEVERE com.example.Legacy - oops", &appWant{
 			format: "java", level: "SEVERE", logger: "com.example.Legacy", msg: "oops",
 			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		{"boot2-no-pid", "2024-01-15 10:30:45.123  INFO --- [           main] c.e.demo.DemoApplication                 : Started", &appWant{
+			format: "java", level: "INFO", logger: "c.e.demo.DemoApplication", msg: "Started",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		// Tomcat OneLineFormatter (java.util.logging)
+		{"tomcat", "15-Jan-2024 10:30:45.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds", &appWant{
+			format: "java", level: "INFO", logger: "org.apache.catalina.startup.Catalina.start", msg: "Server startup in [1234] milliseconds",
+			time: "2024-01-15T10:30:45.123Z", local: true, extra: []string{"thread", "main"}}},
+		{"tomcat-severe", "05-Mar-2024 08:00:01.002 SEVERE [http-nio-8080-exec-3] org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() threw exception", &appWant{
+			format: "java", level: "SEVERE", logger: "org.apache.catalina.core.StandardWrapperValve.invoke", msg: "Servlet.service() threw exception",
+			time: "2024-03-05T08:00:01.002Z", local: true, extra: []string{"thread", "http-nio-8080-exec-3"}}},
+		// Kafka / ZooKeeper "[%d] %p %m (%c)"
+		{"kafka", "[2024-01-15 10:30:45,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)", &appWant{
+			format: "java", level: "INFO", logger: "kafka.server.KafkaServer", msg: "[KafkaServer id=1] started",
+			time: "2024-01-15T10:30:45.123Z", local: true}},
+		{"kafka-warn", "[2024-01-15 10:30:45,123] WARN Session 0x0 for server null, unexpected error (org.apache.zookeeper.ClientCnxn)", &appWant{
+			format: "java", level: "WARN", logger: "org.apache.zookeeper.ClientCnxn", msg: "Session 0x0 for server null, unexpected error",
+			time: "2024-01-15T10:30:45.123Z", local: true}},
+		// Elasticsearch "[%d{ISO8601}][%-5p][%-25c{1.}] %m"
+		{"elasticsearch", "[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started", &appWant{
+			format: "java", level: "INFO", logger: "o.e.n.Node", msg: "[node-1] started", time: "2024-01-15T10:30:45.123Z", local: true}},
 		// negatives
+		{"kafka-no-logger", "[2024-01-15 10:30:45,123] INFO started", nil},
+		{"flask", "[2024-01-15 10:30:45,123] ERROR in app: Exception on /boom [GET]", nil},
+		{"flask-paren", "[2024-01-15 10:30:45,123] ERROR in app: failed (app.views.index)", nil},
+		{"tomcat-bad-month", "15-Foo-2024 10:30:45.123 INFO [main] a.b.C.m x", nil},
 		{"python-bracket-level", "2024-01-15 10:30:45,123 [INFO] app: msg", nil},
 		{"python-name", "2024-01-15 10:30:45,123 INFO [uvicorn] Started server", nil},
 		{"no-sep", "10:30:45.123 [main] INFO  com.example.App message", nil},

@@ -34,7 +34,7 @@ func (*PythonParser) Name() string { return "python" }
 
 // pyRec collects a parse result so that f is only written on success.
 type pyRec struct {
-	level, logger, msg, module, fn, lineno, pid, thread []byte
+	level, logger, msg, module, fn, file, lineno, pid, thread, proc []byte
 }
 
 // Parse implements Parser.
@@ -45,13 +45,14 @@ func (*PythonParser) Parse(line []byte, f *Fields) bool {
 	var rec pyRec
 	var t time.Time
 	var ok bool
+	local := true
 	format := "python-asctime"
 	c := line[0]
 	switch {
 	case appIsDigit(c):
-		t, ok = pyAsctime(line, false, &rec)
+		t, local, ok = pyAsctime(line, false, &rec)
 	case c == '[':
-		t, ok = pyAsctime(line, true, &rec)
+		t, local, ok = pyAsctime(line, true, &rec)
 	case c >= 'A' && c <= 'Z':
 		if pyBasic(line, &rec) {
 			format, ok = "python-basic", true
@@ -64,7 +65,7 @@ func (*PythonParser) Parse(line []byte, f *Fields) bool {
 	}
 	f.Format = format
 	if format != "python-basic" {
-		f.Time, f.HasTime, f.TimeLocal = t, true, true
+		f.Time, f.HasTime, f.TimeLocal = t, true, local
 	}
 	f.Level = rec.level
 	if rec.logger != nil {
@@ -77,6 +78,9 @@ func (*PythonParser) Parse(line []byte, f *Fields) bool {
 	if rec.fn != nil {
 		f.Source.Function = Str(rec.fn)
 	}
+	if rec.file != nil {
+		f.Source.File = Str(rec.file)
+	}
 	if rec.lineno != nil {
 		f.Source.Line = Num(rec.lineno)
 	}
@@ -85,6 +89,9 @@ func (*PythonParser) Parse(line []byte, f *Fields) bool {
 	}
 	if rec.thread != nil {
 		f.AddExtra(appKeyThread, Num(rec.thread))
+	}
+	if rec.proc != nil {
+		f.AddExtra(appKeyProcName, Str(rec.proc))
 	}
 	return true
 }
@@ -171,28 +178,40 @@ func pyTime(b []byte) (time.Time, int, bool) {
 	return t, n, true
 }
 
-func pyAsctime(line []byte, bracket bool, rec *pyRec) (time.Time, bool) {
+func pyAsctime(line []byte, bracket bool, rec *pyRec) (t time.Time, local bool, ok bool) {
 	b := line
 	if bracket {
 		b = line[1:]
 		if len(b) == 0 || !appIsDigit(b[0]) {
-			return time.Time{}, false
+			return t, false, false
+		}
+		// gunicorn: "[2024-01-15 10:30:45 +0000] [123] [INFO] message"
+		if t, n, loc, isoOK := ISO(b); isoOK && n == 19 && loc && len(b) > 21 && b[19] == ' ' && (b[20] == '+' || b[20] == '-') {
+			off, zn, found := zone(b[20:])
+			if !found || 20+zn >= len(b) || b[20+zn] != ']' || !appTimeSane(t) || !pyGunicorn(b[21+zn:], rec) {
+				return t, false, false
+			}
+			return t.Add(-time.Duration(off) * time.Second), false, true
 		}
 	}
 	t, n, ok := pyTime(b)
 	if !ok {
-		return t, false
+		return t, false, false
 	}
 	rest := b[n:]
 	if bracket {
+		// Celery: "[2024-01-15 10:30:45,123: INFO/MainProcess] message"
+		if len(rest) > 2 && rest[0] == ':' && rest[1] == ' ' {
+			return t, true, pyCelery(rest[2:], rec)
+		}
 		if len(rest) == 0 || rest[0] != ']' {
-			return t, false
+			return t, false, false
 		}
 		rest = rest[1:]
 	}
 	switch {
 	case len(rest) == 0:
-		return t, false
+		return t, false, false
 	case bytes.HasPrefix(rest, []byte(" - ")):
 		ok = pySepFields(rest[3:], " - ", rec)
 	case bytes.HasPrefix(rest, []byte(" | ")):
@@ -204,7 +223,53 @@ func pyAsctime(line []byte, bracket bool, rec *pyRec) (time.Time, bool) {
 	default:
 		ok = false
 	}
-	return t, ok
+	return t, true, ok
+}
+
+// pyGunicorn parses gunicorn's " [pid] [LEVEL] message" after the time.
+func pyGunicorn(r []byte, rec *pyRec) bool {
+	if !bytes.HasPrefix(r, []byte(" [")) {
+		return false
+	}
+	r = r[2:]
+	d := appDigitsEnd(r)
+	if d == 0 || d+2 >= len(r) || r[d] != ']' || r[d+1] != ' ' || r[d+2] != '[' {
+		return false
+	}
+	pid := r[:d]
+	r = r[d+3:]
+	e := bytes.IndexByte(r, ']')
+	if e <= 0 || !pyLevel(r[:e], false) || (e+1 < len(r) && r[e+1] != ' ') {
+		return false
+	}
+	rec.pid, rec.level = pid, r[:e]
+	rec.msg = r[e+1:]
+	if len(rec.msg) > 0 {
+		rec.msg = rec.msg[1:]
+	}
+	return true
+}
+
+// pyCelery parses Celery's "LEVEL/ProcessName] message" after "<asctime>: ".
+func pyCelery(r []byte, rec *pyRec) bool {
+	i := 0
+	for i < len(r) && i < 13 && r[i] >= 'A' && r[i] <= 'Z' {
+		i++
+	}
+	if i >= len(r) || r[i] != '/' || !pyLevel(r[:i], false) {
+		return false
+	}
+	p := r[i+1:]
+	e := bytes.IndexByte(p, ']')
+	if e <= 0 || !pyNameOK(p[:e]) || (e+1 < len(p) && p[e+1] != ' ') {
+		return false
+	}
+	rec.level, rec.proc = r[:i], p[:e]
+	rec.msg = p[e+1:]
+	if len(rec.msg) > 0 {
+		rec.msg = rec.msg[1:]
+	}
+	return true
 }
 
 // pyCut splits b at the first sep.
@@ -221,6 +286,16 @@ func pyCut(b []byte, sep string) (before, after []byte, found bool) {
 func pySepFields(r []byte, sep string, rec *pyRec) bool {
 	f1, a1, has1 := pyCut(r, sep)
 	t1 := appTrimSpace(f1)
+	if has1 && !pyLevel(t1, false) && pyNameOK(t1) {
+		// "name - LEVEL - message" (a custom all-caps level in the first
+		// field loses against a name followed by a real level)
+		f2, a2, _ := pyCut(a1, sep)
+		if t2 := appTrimSpace(f2); pyLevel(t2, true) {
+			rec.logger, rec.level, rec.msg = t1, t2, a2
+			pyFuncLine(sep, rec)
+			return true
+		}
+	}
 	if pyLevel(t1, true) {
 		rec.level = t1
 		if !has1 {
@@ -230,6 +305,7 @@ func pySepFields(r []byte, sep string, rec *pyRec) bool {
 		if f2, a2, has2 := pyCut(a1, sep); has2 {
 			if t2 := appTrimSpace(f2); pyNameOK(t2) && !pyLevel(t2, false) {
 				rec.logger, rec.msg = t2, a2
+				pyFuncLine(sep, rec)
 				return true
 			}
 		}
@@ -239,16 +315,28 @@ func pySepFields(r []byte, sep string, rec *pyRec) bool {
 		rec.msg = a1
 		return true
 	}
-	if !has1 || !pyNameOK(t1) {
-		return false
+	return false
+}
+
+// pyFuncLine splits a leading "funcName:lineno<sep>" or
+// "filename.py:lineno<sep>" off rec.msg
+// ("%(asctime)s - %(name)s - %(levelname)s - %(funcName)s:%(lineno)d - %(message)s").
+func pyFuncLine(sep string, rec *pyRec) {
+	f, rest, ok := pyCut(rec.msg, sep)
+	if !ok {
+		return
 	}
-	f2, a2, _ := pyCut(a1, sep)
-	t2 := appTrimSpace(f2)
-	if !pyLevel(t2, true) {
-		return false
+	f = appTrimSpace(f)
+	c := bytes.LastIndexByte(f, ':')
+	if c <= 0 || c == len(f)-1 || appDigitsEnd(f[c+1:]) != len(f)-c-1 || !pyNameOK(f[:c]) {
+		return
 	}
-	rec.logger, rec.level, rec.msg = t1, t2, a2
-	return true
+	if bytes.HasSuffix(f[:c], []byte(".py")) {
+		rec.file = f[:c]
+	} else {
+		rec.fn = f[:c]
+	}
+	rec.lineno, rec.msg = f[c+1:], rest
 }
 
 // pyLoguru parses loguru's "name:function:line - message".
@@ -320,7 +408,7 @@ func pySpace(r []byte, bracketTs bool, rec *pyRec) bool {
 	}
 	lvl := r[:i]
 	if !pyLevel(lvl, false) {
-		return false
+		return pyNameFirst(r, rec)
 	}
 	rest := r[i:]
 	if len(rest) == 0 {
@@ -363,6 +451,28 @@ func pySpace(r []byte, bracketTs bool, rec *pyRec) bool {
 		}
 	}
 	pyNameAndMsg(rest, true, rec)
+	return true
+}
+
+// pyNameFirst parses "name LEVEL message" with padding
+// ("%(asctime)s %(name)-12s %(levelname)-8s %(message)s", logging cookbook).
+func pyNameFirst(r []byte, rec *pyRec) bool {
+	te := 0
+	for te < len(r) && r[te] != ' ' && r[te] != '\t' {
+		te++
+	}
+	if te == len(r) || !pyNameOK(r[:te]) {
+		return false
+	}
+	a := appSkipSpace(r[te:])
+	i := 0
+	for i < len(a) && i < 13 && a[i] >= 'A' && a[i] <= 'Z' {
+		i++
+	}
+	if !pyLevel(a[:i], false) || (i < len(a) && a[i] != ' ' && a[i] != '\t') {
+		return false
+	}
+	rec.logger, rec.level, rec.msg = r[:te], a[:i], appSkipSpace(a[i:])
 	return true
 }
 

@@ -36,6 +36,8 @@ func TestPythonParser(t *testing.T) {
 			format: "python-asctime", level: "WARNING", logger: "myapp.db", msg: "slow query took 2.5s", time: asc, local: true}},
 		{"level-first-name-second", "2024-01-15 10:30:45,123 - ERROR - boom - with dash", &appWant{
 			format: "python-asctime", level: "ERROR", logger: "boom", msg: "with dash", time: asc, local: true}},
+		{"caps-name-first", "2024-01-15 10:30:45,123 - MAIN - INFO - x", &appWant{
+			format: "python-asctime", level: "INFO", logger: "MAIN", msg: "x", time: asc, local: true}},
 		{"level-dash-message", "2024-01-15 10:30:45,123 - INFO - Application started", &appWant{
 			format: "python-asctime", level: "INFO", msg: "Application started", time: asc, local: true}},
 		{"level-name-dash", "2024-01-15 10:30:45,123 - INFO - uvicorn - Application started", &appWant{
@@ -77,6 +79,24 @@ func TestPythonParser(t *testing.T) {
 		{"django-verbose", "INFO 2024-01-15 10:30:45,123 views 4321 140735 hello from django", &appWant{
 			format: "python-asctime", level: "INFO", module: "views", msg: "hello from django", time: asc, local: true,
 			extra: []string{"pid", "4321", "thread", "140735"}}},
+		{"cookbook-name-first-padded", "2024-01-15 10:30:45,123 myapp.area1  ERROR    The five boxing wizards jump quickly.", &appWant{
+			format: "python-asctime", level: "ERROR", logger: "myapp.area1", msg: "The five boxing wizards jump quickly.", time: asc, local: true}},
+		{"cookbook-funcname-lineno", "2024-01-15 10:30:45,123 - app - DEBUG - handle:42 - got request", &appWant{
+			format: "python-asctime", level: "DEBUG", logger: "app", function: "handle", line: "42", msg: "got request", time: asc, local: true}},
+		{"cookbook-filename-lineno", "2024-01-15 10:30:45,123 - INFO - app - views.py:7 - rendered", &appWant{
+			format: "python-asctime", level: "INFO", logger: "app", file: "views.py", line: "7", msg: "rendered", time: asc, local: true}},
+		{"gunicorn", "[2024-01-15 10:30:45 +0000] [12345] [INFO] Starting gunicorn 21.2.0", &appWant{
+			format: "python-asctime", level: "INFO", msg: "Starting gunicorn 21.2.0", time: "2024-01-15T10:30:45Z",
+			extra: []string{"pid", "12345"}}},
+		{"gunicorn-offset", "[2024-01-15 10:30:45 -0500] [8] [ERROR] Worker (pid:9) was sent SIGKILL!", &appWant{
+			format: "python-asctime", level: "ERROR", msg: "Worker (pid:9) was sent SIGKILL!", time: "2024-01-15T15:30:45Z",
+			extra: []string{"pid", "8"}}},
+		{"celery", "[2024-01-15 10:30:45,123: INFO/MainProcess] Connected to redis://localhost:6379/0", &appWant{
+			format: "python-asctime", level: "INFO", msg: "Connected to redis://localhost:6379/0", time: asc, local: true,
+			extra: []string{"process_name", "MainProcess"}}},
+		{"celery-worker", "[2024-01-15 10:30:45,123: WARNING/ForkPoolWorker-1] Task x[1] retry", &appWant{
+			format: "python-asctime", level: "WARNING", msg: "Task x[1] retry", time: asc, local: true,
+			extra: []string{"process_name", "ForkPoolWorker-1"}}},
 		{"level-only", "2024-01-15 10:30:45,123 CRITICAL", &appWant{
 			format: "python-asctime", level: "CRITICAL", msg: "", time: asc, local: true}},
 
@@ -98,6 +118,12 @@ func TestPythonParser(t *testing.T) {
 		{"logback-date", "2024-01-15 10:30:45.123 [main] ERROR com.example.App - message", nil},
 		{"django-missing-thread", "INFO 2024-01-15 10:30:45,123 views 4321 hello", nil},
 		{"bracket-ts-unclosed", "[2024-01-15 10:30:45,123 ERROR in app: x", nil},
+		{"gunicorn-bad-level", "[2024-01-15 10:30:45 +0000] [12345] [info] x", nil},
+		{"gunicorn-no-pid", "[2024-01-15 10:30:45 +0000] [INFO] x", nil},
+		{"celery-bad", "[2024-01-15 10:30:45,123: INFO MainProcess] x", nil},
+		{"kafka", "[2024-01-15 10:30:45,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)", &appWant{
+			format: "python-asctime", level: "INFO", msg: "[KafkaServer id=1] started (kafka.server.KafkaServer)", time: asc, local: true}},
+		{"elasticsearch", "[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started", nil},
 	})
 	appCross(t, p, "python")
 }

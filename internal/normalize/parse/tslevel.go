@@ -147,6 +147,7 @@ var (
 	appKeyPid       = []byte("pid")
 	appKeyRecovered = []byte("recovered")
 	appKeyAppGroup  = []byte("app_group")
+	appKeyProcName  = []byte("process_name")
 	appTrue         = []byte("true")
 )
 

@@ -157,6 +157,9 @@ var appFormatLines = map[string][]string{
 		"2024-01-15 10:30:45,123:ERROR:root:bad thing",
 		"INFO 2024-01-15 10:30:45,123 views 4321 140735 hello from django",
 		"2024-01-15 10:30:45.123 | INFO     | __main__:<module>:12 - loguru says hi",
+		"[2024-01-15 10:30:45 +0000] [12345] [INFO] Starting gunicorn 21.2.0",
+		"[2024-01-15 10:30:45,123: INFO/MainProcess] Connected to redis://localhost:6379/0",
+		"2024-01-15 10:30:45,123 myapp.area1  ERROR    The five boxing wizards jump quickly.",
 	},
 	"go-log": {
 		"[workflow-runner] 2026/11/25 21:46:20 starting workflow-runner version=1.4.2 go=go1",
@@ -188,6 +191,8 @@ var appFormatLines = map[string][]string{
 		"10:30:45.123 [main] INFO  com.example.App - message",
 		"2024-01-15 10:30:45,123 INFO  [main] com.example.App - message",
 		"2024-01-15 10:30:45.123 [main] ERROR com.example.App - message",
+		"15-Jan-2024 10:30:45.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
+		"[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started",
 	},
 	"ts-level": {
 		"2024-01-15T10:30:45.123Z INFO starting worker",

@@ -1,0 +1,118 @@
+package event
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Status is how a sink finished with a batch. Larger is worse; fan-out
+// reports the worst status of all sinks (Vector's rule).
+type Status uint8
+
+const (
+	// Delivered: the destination accepted every record.
+	Delivered Status = iota
+	// Rejected: some records were refused for good and dead-lettered with a
+	// reason (still final: the source may move on).
+	Rejected
+	// Dropped: records were dropped on purpose by an explicit opt-in
+	// (drop_newest buffer policy), and counted.
+	Dropped
+	// Failed: the batch could not be delivered or dead-lettered (shutdown
+	// before delivery). The source must not advance past it.
+	Failed
+)
+
+func (s Status) String() string {
+	switch s {
+	case Delivered:
+		return "delivered"
+	case Rejected:
+		return "rejected"
+	case Dropped:
+		return "dropped"
+	}
+	return "failed"
+}
+
+// Ack tracks one batch through fan-out. The pipeline calls Add(n) for n
+// sinks; each sink calls Done exactly once. When the count reaches zero the
+// callback runs once with the worst status.
+type Ack struct {
+	pending atomic.Int32
+	worst   atomic.Uint32
+	once    sync.Once
+	done    func(Status)
+}
+
+// NewAck returns an Ack that calls done when finished.
+func NewAck(done func(Status)) *Ack { return &Ack{done: done} }
+
+// Add registers n more parties that must call Done.
+func (a *Ack) Add(n int) { a.pending.Add(int32(n)) }
+
+// Done finishes one party with status s.
+func (a *Ack) Done(s Status) {
+	for {
+		old := a.worst.Load()
+		if uint32(s) <= old || a.worst.CompareAndSwap(old, uint32(s)) {
+			break
+		}
+	}
+	if a.pending.Add(-1) == 0 {
+		a.once.Do(func() {
+			if a.done != nil {
+				a.done(Status(a.worst.Load()))
+			}
+		})
+	}
+}
+
+// Item is one record inside a Batch: its JSON is Batch.Buf[Off:Off+Len].
+type Item struct {
+	Off, Len    int
+	Time        time.Time
+	Level       Level
+	Service     string
+	Environment string
+	Project     string
+	TrackingID  string
+	TraceID     [16]byte
+	SpanID      [8]byte
+	HasTrace    bool
+	HasSpan     bool
+	// Source names the source the record came from (for templates and
+	// metrics); Stream is the container stream or file path.
+	Source string
+	Stream string
+}
+
+// Batch is a run of records from one source lane, owned by the batch (copied
+// at the lane boundary) and shared read-only by every sink.
+type Batch struct {
+	Buf   []byte
+	Items []Item
+	Ack   *Ack
+}
+
+// JSON returns the canonical record of item i.
+func (b *Batch) JSON(i int) []byte {
+	it := &b.Items[i]
+	return b.Buf[it.Off : it.Off+it.Len : it.Off+it.Len]
+}
+
+// Bytes returns the total JSON bytes in the batch.
+func (b *Batch) Bytes() int { return len(b.Buf) }
+
+// Append copies r into the batch.
+func (b *Batch) Append(r *Record, source, stream string) {
+	off := len(b.Buf)
+	b.Buf = append(b.Buf, r.JSON...)
+	b.Items = append(b.Items, Item{
+		Off: off, Len: len(r.JSON), Time: r.Time, Level: r.Level, Service: r.Service,
+		Environment: r.Environment, Project: r.Project, TrackingID: string(r.TrackingID[:r.TrackingIDLen]),
+		TraceID: r.TraceID, SpanID: r.SpanID, HasTrace: r.HasTrace, HasSpan: r.HasSpan,
+		Source: source, Stream: stream,
+	})
+}
