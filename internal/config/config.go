@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -27,13 +29,20 @@ type File struct {
 	Service string `yaml:"service"`
 	// Normalize tunes normalization (see normalize.Config).
 	Normalize normalize.Config `yaml:"normalize"`
+	// DataDir holds checkpoints, dead letters and the replay ledger.
+	DataDir string `yaml:"data_dir"`
+	// ShutdownGrace bounds the drain on SIGTERM (ECS stops after 30 s).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Sources and Sinks of the daemon (run); decoded per type.
+	Sources []Source `yaml:"sources"`
+	Sinks   []Sink   `yaml:"sinks"`
 }
 
 // Default returns the embedded defaults. The top-level environment,
 // project and service are empty: when set in the file they override the
 // normalize section's values (normalize.DefaultConfig holds the defaults).
 func Default() File {
-	return File{Normalize: normalize.DefaultConfig()}
+	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -76,12 +85,32 @@ func Parse(name string, raw []byte) (File, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
+	var probs Problems
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("%s: %w", name, err)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return cfg, fmt.Errorf("%s: %w", name, err) // syntax error: nothing more to check
+		}
+		for _, msg := range te.Errors { // e.g. "line 2: field bogus not found in type config.File"
+			line := 0
+			fmt.Sscanf(msg, "line %d:", &line)
+			if _, rest, ok := strings.Cut(msg, ": "); ok && line > 0 {
+				msg = rest
+			}
+			probs = append(probs, Problem{File: name, Line: line, Msg: msg})
+		}
 	}
 	cfg.Resolve()
-	if err := cfg.Normalize.Validate(); err != nil {
-		return cfg, fmt.Errorf("%s: normalize: %w", name, err)
+	probs = append(probs, validated(cfg.Normalize.Validate(), name, 0, "normalize")...)
+	if cfg.ShutdownGrace <= 0 || cfg.ShutdownGrace > 10*time.Minute {
+		probs = append(probs, Problem{File: name, Key: "shutdown_grace", Msg: fmt.Sprintf("%s: must be in (0, 10m]", cfg.ShutdownGrace)})
+	}
+	if cfg.DataDir == "" {
+		probs = append(probs, Problem{File: name, Key: "data_dir", Msg: "must not be empty"})
+	}
+	probs = append(probs, cfg.validateGraph(name)...)
+	if len(probs) > 0 {
+		return cfg, probs
 	}
 	return cfg, nil
 }

@@ -89,7 +89,8 @@ type Item struct {
 }
 
 // Batch is a run of records from one source lane, owned by the batch (copied
-// at the lane boundary) and shared read-only by every sink.
+// at the lane boundary) and shared read-only by every sink. Buf is NDJSON:
+// each record's JSON followed by '\n'.
 type Batch struct {
 	Buf   []byte
 	Items []Item
@@ -109,6 +110,7 @@ func (b *Batch) Bytes() int { return len(b.Buf) }
 func (b *Batch) Append(r *Record, source, stream string) {
 	off := len(b.Buf)
 	b.Buf = append(b.Buf, r.JSON...)
+	b.Buf = append(b.Buf, '\n')
 	b.Items = append(b.Items, Item{
 		Off: off, Len: len(r.JSON), Time: r.Time, Level: r.Level, Service: r.Service,
 		Environment: r.Environment, Project: r.Project, TrackingID: string(r.TrackingID[:r.TrackingIDLen]),

@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"github.com/starmates/logshipd/internal/jsonx"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,12 +76,12 @@ func FuzzEncoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, k1, v1, k2, raw2 string) {
 		var b []byte
 		b = append(b, '{')
-		b = appendStr(b, k1)
+		b = jsonx.AppendStr(b, k1)
 		b = append(b, ':')
-		b = appendStr(b, v1)
+		b = jsonx.AppendStr(b, v1)
 		if gjson.Valid(raw2) {
 			b = append(b, ',')
-			b = appendStr(b, k2)
+			b = jsonx.AppendStr(b, k2)
 			b = append(b, ':')
 			b = append(b, raw2...)
 		}

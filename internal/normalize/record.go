@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"bytes"
+	"github.com/starmates/logshipd/internal/jsonx"
 	"strconv"
 	"time"
 
@@ -318,13 +319,13 @@ func (g *groupWriter) misfit(k string, v parse.Value) {
 func (g *groupWriter) key(k string) {
 	if !g.opened {
 		g.dst = append(g.dst, ',')
-		g.dst = appendKey(g.dst, g.name)
+		g.dst = jsonx.AppendKey(g.dst, g.name)
 		g.dst = append(g.dst, '{')
 		g.opened = true
 	} else {
 		g.dst = append(g.dst, ',')
 	}
-	g.dst = appendKey(g.dst, k)
+	g.dst = jsonx.AppendKey(g.dst, k)
 	g.leaves++
 }
 
@@ -333,7 +334,7 @@ func (g *groupWriter) str(k string, v parse.Value) {
 		return
 	}
 	g.key(k)
-	g.dst = appendString(g.dst, v.B)
+	g.dst = jsonx.AppendString(g.dst, v.B)
 }
 
 func (g *groupWriter) raw(k string, b []byte) {
@@ -382,13 +383,13 @@ func (g *groupWriter) seconds(k string, v parse.Value) {
 		}
 		if f, err := strconv.ParseFloat(sstr(v.B), 64); err == nil {
 			g.key(k)
-			g.dst = appendFloat(g.dst, f*v.Scale)
+			g.dst = jsonx.AppendFloat(g.dst, f*v.Scale)
 			return
 		}
 	}
 	if d, err := time.ParseDuration(sstr(v.B)); err == nil {
 		g.key(k)
-		g.dst = appendFloat(g.dst, d.Seconds())
+		g.dst = jsonx.AppendFloat(g.dst, d.Seconds())
 		return
 	}
 	g.misfit(k, v)
@@ -649,19 +650,19 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 		leaves++
 	}
 	dst = append(dst, `,"service":`...)
-	dst = appendStr(dst, rec.Service)
+	dst = jsonx.AppendStr(dst, rec.Service)
 	dst = append(dst, `,"environment":`...)
-	dst = appendStr(dst, rec.Environment)
+	dst = jsonx.AppendStr(dst, rec.Environment)
 	dst = append(dst, `,"project":`...)
-	dst = appendStr(dst, rec.Project)
+	dst = jsonx.AppendStr(dst, rec.Project)
 	dst = append(dst, `,"tracking_id":`...)
-	dst = appendString(dst, rec.TrackingID[:rec.TrackingIDLen])
+	dst = jsonx.AppendString(dst, rec.TrackingID[:rec.TrackingIDLen])
 	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
+	dst = jsonx.AppendString(dst, msg)
 	leaves += 5
 	if e.atFields {
 		dst = append(dst, `,"@message":`...)
-		dst = appendString(dst, msg)
+		dst = jsonx.AppendString(dst, msg)
 		leaves++
 	}
 
@@ -787,31 +788,31 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	if origin != nil {
 		if origin.Kind != "" {
 			g.key("kind")
-			g.dst = appendStr(g.dst, origin.Kind)
+			g.dst = jsonx.AppendStr(g.dst, origin.Kind)
 		}
 		if origin.Path != "" {
 			g.key("file")
-			g.dst = appendStr(g.dst, origin.Path)
+			g.dst = jsonx.AppendStr(g.dst, origin.Path)
 		}
 	}
 	if env != nil {
 		g.key("wrapper")
-		g.dst = appendStr(g.dst, env.format)
+		g.dst = jsonx.AppendStr(g.dst, env.format)
 		for _, kv := range [...]struct{ k, v string }{
 			{"stream", env.stream}, {"container_id", env.containerID}, {"container_name", env.containerName},
 			{"ecs_cluster", env.ecsCluster}, {"ecs_task_arn", env.ecsTaskARN}, {"ecs_task_definition", env.ecsTaskDef},
 		} {
 			if kv.v != "" {
 				g.key(kv.k)
-				g.dst = appendStr(g.dst, kv.v)
+				g.dst = jsonx.AppendStr(g.dst, kv.v)
 			}
 		}
 	}
 	g.key("format")
-	g.dst = appendStr(g.dst, formatNames[p.format])
+	g.dst = jsonx.AppendStr(g.dst, formatNames[p.format])
 	if len(f.Level) > 0 {
 		g.key("level_raw")
-		g.dst = appendString(g.dst, f.Level)
+		g.dst = jsonx.AppendString(g.dst, f.Level)
 		if !rawOK {
 			g.key("level_unmapped")
 			g.dst = append(g.dst, "true"...)
@@ -819,11 +820,11 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	}
 	if timeSource != "" {
 		g.key("timestamp_source")
-		g.dst = appendStr(g.dst, timeSource)
+		g.dst = jsonx.AppendStr(g.dst, timeSource)
 	}
 	if invalidTracking != nil {
 		g.key("invalid_tracking_id")
-		g.dst = appendString(g.dst, invalidTracking)
+		g.dst = jsonx.AppendString(g.dst, invalidTracking)
 	}
 	g.str("host", f.Host)
 	g.str("logger", f.Logger)
@@ -888,7 +889,7 @@ func (e *encoder) writeAttrs(dst []byte, p *pending, hasHTTP bool, budget int) (
 			} else {
 				overflow = append(overflow, ',')
 			}
-			overflow = appendString(overflow, key)
+			overflow = jsonx.AppendString(overflow, key)
 			overflow = append(overflow, ':')
 			overflow = appendValue(overflow, v)
 			dropped++
@@ -901,7 +902,7 @@ func (e *encoder) writeAttrs(dst []byte, p *pending, hasHTTP bool, budget int) (
 		} else {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, key)
+		dst = jsonx.AppendString(dst, key)
 		dst = append(dst, ':')
 		dst = appendValue(dst, v)
 		used += n
@@ -944,7 +945,7 @@ func (e *encoder) writeAttrs(dst []byte, p *pending, hasHTTP bool, budget int) (
 	if overflow != nil {
 		overflow = append(overflow, '}')
 		dst = append(dst, `,"attrs_overflow":`...)
-		dst = appendString(dst, overflow)
+		dst = jsonx.AppendString(dst, overflow)
 	}
 	return dst, dropped, droppedLeaves
 }
@@ -994,9 +995,9 @@ func appendValue(dst []byte, v parse.Value) []byte {
 	case parse.KindNull:
 		return append(dst, "null"...)
 	case parse.KindJSON:
-		return appendRawJSON(dst, v.B)
+		return jsonx.AppendRawJSON(dst, v.B)
 	}
-	return appendString(dst, v.B)
+	return jsonx.AppendString(dst, v.B)
 }
 
 // urlPath strips scheme, host and query from a request target.

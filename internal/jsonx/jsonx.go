@@ -1,4 +1,6 @@
-package normalize
+// Package jsonx holds append-style JSON encoding helpers that produce
+// correct JSON from any bytes.
+package jsonx
 
 import (
 	"strconv"
@@ -25,15 +27,15 @@ var needsEscape = func() (t [256]bool) {
 	return t
 }()
 
-// appendString appends b as a quoted JSON string.
-func appendString(dst []byte, b []byte) []byte {
+// AppendString appends b as a quoted JSON string.
+func AppendString(dst []byte, b []byte) []byte {
 	dst = append(dst, '"')
-	dst = appendStringBody(dst, b)
+	dst = AppendStringBody(dst, b)
 	return append(dst, '"')
 }
 
-// appendStringBody appends the escaped content of b without quotes.
-func appendStringBody(dst []byte, b []byte) []byte {
+// AppendStringBody appends the escaped content of b without quotes.
+func AppendStringBody(dst []byte, b []byte) []byte {
 	start := 0
 	for i := 0; i < len(b); {
 		c := b[i]
@@ -82,21 +84,31 @@ func appendStringBody(dst []byte, b []byte) []byte {
 	return append(dst, b[start:]...)
 }
 
-// appendStr is appendString for a Go string.
-func appendStr(dst []byte, s string) []byte {
-	return appendString(dst, bstr(s))
+// AppendStr is AppendString for a Go string.
+func AppendStr(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		// fast path for the common all-safe string
+		c := s[i]
+		if needsEscape[c] {
+			return AppendString(dst[:len(dst)-1], []byte(s))
+		}
+		i++
+	}
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
-// appendKey appends `"key":` for a constant, known-safe key.
-func appendKey(dst []byte, key string) []byte {
+// AppendKey appends `"key":` for a constant, known-safe key.
+func AppendKey(dst []byte, key string) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, key...)
 	return append(dst, '"', ':')
 }
 
-// appendRawJSON appends a gjson-validated JSON value, repairing strings that
+// AppendRawJSON appends a gjson-validated JSON value, repairing strings that
 // hold invalid UTF-8 or raw control bytes (gjson validates structure only).
-func appendRawJSON(dst []byte, raw []byte) []byte {
+func AppendRawJSON(dst []byte, raw []byte) []byte {
 	clean := true
 	for _, c := range raw {
 		if c < 0x20 || c >= 0x80 {
@@ -150,8 +162,8 @@ func appendRawJSON(dst []byte, raw []byte) []byte {
 	return dst
 }
 
-// appendFloat appends a float the way JSON expects (no exponent for the
+// AppendFloat appends a float the way JSON expects (no exponent for the
 // usual ranges, no trailing zeros).
-func appendFloat(dst []byte, f float64) []byte {
+func AppendFloat(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }

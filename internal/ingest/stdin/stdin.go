@@ -1,0 +1,172 @@
+// Package stdin is the stdin source: it reads until EOF, then flushes and
+// returns ingest.ErrEndOfInput once every record has been acknowledged by
+// every sink, so `cat x.log | logshipd run -c cfg` exits 0 after delivery.
+//
+// A relay goroutine performs the blocking reads (a read on os.Stdin cannot
+// be cancelled); the source loop batches lines and commits at most every
+// batch_max_wait or batch_max_bytes.
+//
+// Known limitation: stdin cannot be re-read, so records still queued for a
+// sink when the daemon is stopped before EOF are lost unless the sink has a
+// disk buffer.
+package stdin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/ingest"
+)
+
+// Config configures the stdin source.
+type Config struct {
+	MaxLineBytes  int           `yaml:"max_line_bytes"`
+	BatchMaxBytes int           `yaml:"batch_max_bytes"`
+	BatchMaxWait  time.Duration `yaml:"batch_max_wait"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{MaxLineBytes: ingest.DefaultMaxLineBytes, BatchMaxBytes: 1 << 20, BatchMaxWait: 200 * time.Millisecond}
+}
+
+// Validate reports every problem, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.MaxLineBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_line_bytes %d: must be >= 1024", c.MaxLineBytes))
+	}
+	if c.BatchMaxBytes < 1024 {
+		errs = append(errs, fmt.Errorf("batch_max_bytes %d: must be >= 1024", c.BatchMaxBytes))
+	}
+	if c.BatchMaxWait <= 0 {
+		errs = append(errs, fmt.Errorf("batch_max_wait %s: must be > 0", c.BatchMaxWait))
+	}
+	return errors.Join(errs...)
+}
+
+// Source reads one io.Reader (os.Stdin in the daemon).
+type Source struct {
+	name string
+	cfg  Config
+	r    io.Reader
+}
+
+// New returns a stdin source reading r.
+func New(name string, cfg Config, r io.Reader) (*Source, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Source{name: name, cfg: cfg, r: r}, nil
+}
+
+// Name implements ingest.Source.
+func (s *Source) Name() string { return s.name }
+
+// Run implements ingest.Source.
+func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
+	lane := lanes.NewLane(event.Origin{Kind: "stdin"})
+	defer lane.Close()
+	chunks := make(chan []byte, 4)
+	errc := make(chan error, 1)
+	go func() { // relay: blocking reads; abandoned (not leaked past EOF) on cancel
+		defer close(chunks)
+		for {
+			buf := make([]byte, 256<<10)
+			n, err := s.r.Read(buf)
+			if n > 0 {
+				select {
+				case chunks <- buf[:n]:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					errc <- err
+				}
+				return
+			}
+		}
+	}()
+	framer := ingest.NewFramer(s.cfg.MaxLineBytes)
+	var inflight sync.WaitGroup
+	var failed error
+	var mu sync.Mutex
+	commit := func() error {
+		inflight.Add(1)
+		return lane.Commit(ctx, func(st event.Status, _ int64) {
+			if st == event.Failed {
+				mu.Lock()
+				failed = errors.New("a batch was not delivered")
+				mu.Unlock()
+			}
+			inflight.Done()
+		})
+	}
+	pendingBytes := 0
+	timer := time.NewTimer(s.cfg.BatchMaxWait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return commit()
+		case <-timer.C:
+			now := time.Now()
+			next := lane.FlushIdle(now)
+			if lane.Pending() > 0 {
+				if err := commit(); err != nil {
+					return err
+				}
+				pendingBytes = 0
+			}
+			wait := s.cfg.BatchMaxWait
+			if !next.IsZero() && time.Until(next) < wait {
+				wait = max(time.Until(next), time.Millisecond)
+			}
+			timer.Reset(wait)
+		case chunk, ok := <-chunks:
+			now := time.Now()
+			if !ok {
+				select {
+				case err := <-errc:
+					return fmt.Errorf("read stdin: %w", err)
+				default:
+				}
+				framer.End(func(line []byte) { lane.Write(line, -1, -1, now) })
+				lane.FlushAll(now)
+				if err := commit(); err != nil {
+					return err
+				}
+				done := make(chan struct{})
+				go func() { inflight.Wait(); close(done) }()
+				select {
+				case <-done:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if failed != nil {
+					return failed
+				}
+				return ingest.ErrEndOfInput
+			}
+			framer.Feed(chunk, func(line []byte) {
+				lane.Write(line, -1, -1, now)
+				pendingBytes += len(line) + 1
+			})
+			if pendingBytes >= s.cfg.BatchMaxBytes {
+				if err := commit(); err != nil {
+					return err
+				}
+				pendingBytes = 0
+			}
+		}
+	}
+}

@@ -1,0 +1,169 @@
+// Package pipeline wires sources, normalization and sinks together and
+// owns the daemon's lifecycle.
+//
+// Data flow: a source writes lines into lanes (one per input); a lane
+// normalizes them (multiline joining, container unwrapping) and commits
+// batches; a commit hands the same read-only batch to every sink's bounded
+// queue (blocking when one is full: backpressure) and registers an Ack for
+// all of them. When every sink has finished, the lane runs the source's
+// callback, in commit order, with the worst status and the input watermark
+// — the only place a file checkpoint moves or a Forward chunk is acked.
+//
+// Stop order (Run): cancel sources and wait for them; close every sink
+// queue and let the workers drain it within the grace period; close the
+// sinks. Batches still queued when the grace period ends finish as Failed,
+// so no source acknowledges them (files re-read them after a restart).
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starmates/logshipd/internal/ingest"
+	"github.com/starmates/logshipd/internal/normalize"
+	"github.com/starmates/logshipd/internal/sink"
+)
+
+// Stats are pipeline-wide counters.
+type Stats struct {
+	Committed atomic.Int64 // records handed to the sinks
+}
+
+// SourceSpec is one configured source with its own normalize settings.
+type SourceSpec struct {
+	Name      string
+	Source    ingest.Source
+	Normalize normalize.Config
+}
+
+// SinkSpec is one configured sink.
+type SinkSpec struct {
+	Name  string
+	Sink  sink.Sink
+	Queue sink.QueueConfig
+}
+
+// Pipeline is a built, not yet running, graph.
+type Pipeline struct {
+	logger    *slog.Logger
+	dataDir   string
+	grace     time.Duration
+	sources   []SourceSpec
+	engines   []*normalize.Engine
+	workers   []*sink.Worker
+	dls       []*sink.DeadLetter
+	stats     Stats
+	NormStats normalize.Stats
+}
+
+// New builds a pipeline. grace bounds the drain at shutdown.
+func New(logger *slog.Logger, dataDir string, grace time.Duration, sources []SourceSpec, sinks []SinkSpec) (*Pipeline, error) {
+	if len(sources) == 0 {
+		return nil, errors.New("no sources configured")
+	}
+	if len(sinks) == 0 {
+		return nil, errors.New("no sinks configured")
+	}
+	p := &Pipeline{logger: logger, dataDir: dataDir, grace: grace, sources: sources}
+	for _, s := range sources {
+		eng, err := normalize.New(s.Normalize, &p.NormStats)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		p.engines = append(p.engines, eng)
+	}
+	for _, s := range sinks {
+		dl, err := sink.OpenDeadLetter(dataDir, s.Name)
+		if err != nil {
+			p.closeDeadLetters()
+			return nil, fmt.Errorf("sink %s: dead-letter file: %w", s.Name, err)
+		}
+		p.dls = append(p.dls, dl)
+		p.workers = append(p.workers, sink.NewWorker(s.Name, s.Sink, s.Queue, dl, logger, nil))
+	}
+	return p, nil
+}
+
+// Workers returns the sink workers (for metrics).
+func (p *Pipeline) Workers() []*sink.Worker { return p.workers }
+
+// Stats returns the pipeline counters.
+func (p *Pipeline) Stats() *Stats { return &p.stats }
+
+func (p *Pipeline) closeDeadLetters() {
+	for _, d := range p.dls {
+		d.Close()
+	}
+}
+
+// Run runs until ctx is cancelled or every source reached its end of
+// input, then drains and stops in order. It returns the first fatal source
+// error, if any.
+func (p *Pipeline) Run(ctx context.Context) error {
+	sinkCtx, cancelSinks := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSinks()
+	var wwg sync.WaitGroup
+	for _, w := range p.workers {
+		wwg.Add(1)
+		go func() {
+			defer wwg.Done()
+			w.Run(sinkCtx)
+		}()
+	}
+
+	srcCtx, cancelSources := context.WithCancel(ctx)
+	defer cancelSources()
+	errc := make(chan error, len(p.sources))
+	var swg sync.WaitGroup
+	for i, s := range p.sources {
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			err := s.Source.Run(srcCtx, &lanes{p: p, source: s.Name, eng: p.engines[i]})
+			switch {
+			case err == nil, errors.Is(err, context.Canceled), errors.Is(err, ingest.ErrEndOfInput):
+				p.logger.Info("source stopped", "source", s.Name)
+			default:
+				p.logger.Error("source failed", "source", s.Name, "err", err)
+				errc <- fmt.Errorf("source %s: %w", s.Name, err)
+				cancelSources() // a failed source stops the daemon: never run half-blind
+			}
+		}()
+	}
+	swg.Wait()
+	close(errc)
+	var runErr error
+	for err := range errc {
+		runErr = errors.Join(runErr, err)
+	}
+
+	// Drain: no more batches; let the workers finish within the grace period.
+	for _, w := range p.workers {
+		w.Close()
+	}
+	drained := make(chan struct{})
+	go func() { wwg.Wait(); close(drained) }()
+	timer := time.NewTimer(p.grace)
+	select {
+	case <-drained:
+		timer.Stop()
+	case <-timer.C:
+		p.logger.Warn("grace period over, abandoning queued batches (they stay unacknowledged)", "grace", p.grace)
+		cancelSinks()
+		<-drained
+	}
+	closeCtx, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancelClose()
+	for _, w := range p.workers {
+		if err := w.CloseSink(closeCtx); err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("sink %s: close: %w", w.Name(), err))
+		}
+	}
+	p.closeDeadLetters()
+	return runErr
+}

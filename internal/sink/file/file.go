@@ -1,0 +1,187 @@
+// Package file is the file sink: canonical records as NDJSON, to stdout
+// (path "-") or to files named by a template. It doubles as the test oracle
+// of the pipeline: a batch is acknowledged only after its bytes were
+// written (and, with fsync: true, synced).
+//
+// Config keys (see docs/sinks/file.md):
+//
+//	path     "-" (stdout) or a template with {service}, {environment},
+//	         {project}, {source}, {level}, {date} (UTC YYYY-MM-DD of the
+//	         record). Values from records are made file-name safe, so a
+//	         record can never write outside the template's directory.
+//	fsync    sync files before acknowledging (default false: data written
+//	         survives a crash of logshipd, not of the machine).
+//	max_open_files  open file handles kept (default 64; LRU).
+package file
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/sink"
+)
+
+// Config configures the file sink.
+type Config struct {
+	Path         string `yaml:"path"`
+	Fsync        bool   `yaml:"fsync"`
+	MaxOpenFiles int    `yaml:"max_open_files"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config { return Config{Path: "-", MaxOpenFiles: 64} }
+
+var placeholders = []string{"{service}", "{environment}", "{project}", "{source}", "{level}", "{date}"}
+
+// Validate reports every problem, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("path: required (\"-\" for stdout)"))
+	}
+	rest := c.Path
+	for _, p := range placeholders {
+		rest = strings.ReplaceAll(rest, p, "")
+	}
+	if i := strings.IndexAny(rest, "{}"); i >= 0 {
+		errs = append(errs, fmt.Errorf("path %q: unknown placeholder (known: %s)", c.Path, strings.Join(placeholders, ", ")))
+	}
+	if c.MaxOpenFiles < 1 {
+		errs = append(errs, fmt.Errorf("max_open_files %d: must be >= 1", c.MaxOpenFiles))
+	}
+	return errors.Join(errs...)
+}
+
+// Sink writes NDJSON.
+type Sink struct {
+	cfg    Config
+	stdout io.Writer
+
+	mu    sync.Mutex
+	files map[string]*handle
+	tick  uint64
+}
+
+type handle struct {
+	f    *os.File
+	w    *bufio.Writer
+	used uint64
+}
+
+// New returns a file sink. stdout is used for path "-".
+func New(cfg Config, stdout io.Writer) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Sink{cfg: cfg, stdout: stdout, files: map[string]*handle{}}, nil
+}
+
+func (s *Sink) pathFor(it *event.Item) string {
+	p := s.cfg.Path
+	if !strings.Contains(p, "{") {
+		return p
+	}
+	r := strings.NewReplacer(
+		"{service}", sink.SafePathPart(it.Service),
+		"{environment}", sink.SafePathPart(it.Environment),
+		"{project}", sink.SafePathPart(it.Project),
+		"{source}", sink.SafePathPart(it.Source),
+		"{level}", it.Level.String(),
+		"{date}", it.Time.UTC().Format("2006-01-02"),
+	)
+	return r.Replace(p)
+}
+
+// Send writes the batch. Write errors are retryable (disk full clears).
+func (s *Sink) Send(_ context.Context, b *event.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Path == "-" {
+		if _, err := s.stdout.Write(b.Buf); err != nil {
+			return err
+		}
+		return nil
+	}
+	touched := map[*handle]struct{}{}
+	for i := range b.Items {
+		h, err := s.open(s.pathFor(&b.Items[i]))
+		if err != nil {
+			return err
+		}
+		if _, err := h.w.Write(b.JSON(i)); err != nil {
+			return err
+		}
+		h.w.WriteByte('\n')
+		touched[h] = struct{}{}
+	}
+	for h := range touched {
+		if err := h.w.Flush(); err != nil {
+			return err
+		}
+		if s.cfg.Fsync {
+			if err := h.f.Sync(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Sink) open(path string) (*handle, error) {
+	s.tick++
+	if h, ok := s.files[path]; ok {
+		h.used = s.tick
+		return h, nil
+	}
+	if len(s.files) >= s.cfg.MaxOpenFiles {
+		var oldest string
+		var ou uint64 = ^uint64(0)
+		for p, h := range s.files {
+			if h.used < ou {
+				oldest, ou = p, h.used
+			}
+		}
+		if err := s.closeHandle(oldest); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	h := &handle{f: f, w: bufio.NewWriterSize(f, 64<<10), used: s.tick}
+	s.files[path] = h
+	return h, nil
+}
+
+func (s *Sink) closeHandle(path string) error {
+	h := s.files[path]
+	delete(s.files, path)
+	err := h.w.Flush()
+	if s.cfg.Fsync {
+		err = errors.Join(err, h.f.Sync())
+	}
+	return errors.Join(err, h.f.Close())
+}
+
+// Close flushes and closes every file.
+func (s *Sink) Close(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for p := range s.files {
+		errs = append(errs, s.closeHandle(p))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,343 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starmates/logshipd/internal/event"
+)
+
+// Sink is one destination. Send delivers one batch (see the package doc for
+// the meaning of its error). Close flushes and releases resources; it is
+// called once, after the last Send returned.
+type Sink interface {
+	Send(ctx context.Context, b *event.Batch) error
+	Close(ctx context.Context) error
+}
+
+// QueueConfig bounds a sink's queue and sets its retry policy.
+type QueueConfig struct {
+	// MaxBatches and MaxBytes bound the batches waiting for this sink.
+	MaxBatches int `yaml:"max_batches"`
+	MaxBytes   int `yaml:"max_bytes"`
+	// WhenFull is "block" (default: backpressure on the sources) or
+	// "drop_newest" (drop and count the batch that does not fit).
+	WhenFull string `yaml:"when_full"`
+	// Retry backoff: InitialBackoff doubling up to MaxBackoff, full jitter.
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	MaxBackoff     time.Duration `yaml:"max_backoff"`
+	// MaxRetryTime gives up on a batch after this long (0: retry until
+	// shutdown). A batch given up on is dead-lettered with reason
+	// "retries_exhausted".
+	MaxRetryTime time.Duration `yaml:"max_retry_time"`
+}
+
+// DefaultQueueConfig returns the defaults.
+func DefaultQueueConfig() QueueConfig {
+	return QueueConfig{MaxBatches: 256, MaxBytes: 64 << 20, WhenFull: "block",
+		InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+}
+
+// Validate reports every problem, joined.
+func (c *QueueConfig) Validate() error {
+	var errs []error
+	if c.MaxBatches < 1 {
+		errs = append(errs, fmt.Errorf("queue.max_batches %d: must be >= 1", c.MaxBatches))
+	}
+	if c.MaxBytes < 1<<16 {
+		errs = append(errs, fmt.Errorf("queue.max_bytes %d: must be >= 65536", c.MaxBytes))
+	}
+	if c.WhenFull != "block" && c.WhenFull != "drop_newest" {
+		errs = append(errs, fmt.Errorf("queue.when_full %q: must be block or drop_newest", c.WhenFull))
+	}
+	if c.InitialBackoff <= 0 || c.MaxBackoff < c.InitialBackoff {
+		errs = append(errs, fmt.Errorf("queue.initial_backoff %s / max_backoff %s: need 0 < initial <= max", c.InitialBackoff, c.MaxBackoff))
+	}
+	if c.MaxRetryTime < 0 {
+		errs = append(errs, fmt.Errorf("queue.max_retry_time %s: must be >= 0", c.MaxRetryTime))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are a worker's counters (exported for metrics).
+type Stats struct {
+	Received      atomic.Int64 // records enqueued
+	Sent          atomic.Int64 // records delivered
+	DeadLettered  atomic.Int64 // records refused for good (dead-lettered)
+	Dropped       atomic.Int64 // records dropped by drop_newest
+	Errors        atomic.Int64 // failed Send attempts
+	Retries       atomic.Int64
+	QueueBatches  atomic.Int64
+	QueueBytes    atomic.Int64
+	mu            sync.Mutex
+	deadByReason  map[string]int64
+	errorsByClass map[string]int64
+}
+
+func (s *Stats) countDead(reason string, n int64) {
+	s.DeadLettered.Add(n)
+	s.mu.Lock()
+	if s.deadByReason == nil {
+		s.deadByReason = map[string]int64{}
+	}
+	s.deadByReason[reason] += n
+	s.mu.Unlock()
+}
+
+func (s *Stats) countErr(class string) {
+	s.Errors.Add(1)
+	s.mu.Lock()
+	if s.errorsByClass == nil {
+		s.errorsByClass = map[string]int64{}
+	}
+	s.errorsByClass[class]++
+	s.mu.Unlock()
+}
+
+// DeadByReason returns dead-lettered records per reason.
+func (s *Stats) DeadByReason() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.deadByReason))
+	for k, v := range s.deadByReason {
+		out[k] = v
+	}
+	return out
+}
+
+// ErrorsByClass returns failed attempts per class (retryable, throttled,
+// permanent).
+func (s *Stats) ErrorsByClass() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.errorsByClass))
+	for k, v := range s.errorsByClass {
+		out[k] = v
+	}
+	return out
+}
+
+// Worker runs one Sink behind a bounded queue with the retry layer.
+type Worker struct {
+	name   string
+	sink   Sink
+	cfg    QueueConfig
+	dl     *DeadLetter
+	logger *slog.Logger
+	stats  *Stats
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []*event.Batch
+	bytes  int
+	closed bool
+}
+
+// NewWorker wraps s. dl receives permanently refused records.
+func NewWorker(name string, s Sink, cfg QueueConfig, dl *DeadLetter, logger *slog.Logger, stats *Stats) *Worker {
+	if stats == nil {
+		stats = &Stats{}
+	}
+	w := &Worker{name: name, sink: s, cfg: cfg, dl: dl, logger: logger.With("sink", name), stats: stats}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+// Name returns the sink name.
+func (w *Worker) Name() string { return w.name }
+
+// Stats returns the counters.
+func (w *Worker) Stats() *Stats { return w.stats }
+
+// Enqueue adds b (whose Ack already counts this worker). It blocks while
+// the queue is full unless when_full is drop_newest; it returns ctx.Err()
+// (without taking b) when ctx ends first, or an error after Close.
+func (w *Worker) Enqueue(ctx context.Context, b *event.Batch) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errors.New("sink " + w.name + " is closed")
+	}
+	full := func() bool {
+		return len(w.queue) > 0 && (len(w.queue) >= w.cfg.MaxBatches || w.bytes+b.Bytes() > w.cfg.MaxBytes)
+	}
+	if full() && w.cfg.WhenFull == "drop_newest" {
+		w.stats.Dropped.Add(int64(len(b.Items)))
+		b.Ack.Done(event.Dropped)
+		return nil
+	}
+	if full() {
+		stop := context.AfterFunc(ctx, func() {
+			w.mu.Lock()
+			w.cond.Broadcast()
+			w.mu.Unlock()
+		})
+		defer stop()
+		for full() && ctx.Err() == nil && !w.closed {
+			w.cond.Wait()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if w.closed {
+			return errors.New("sink " + w.name + " is closed")
+		}
+	}
+	w.queue = append(w.queue, b)
+	w.bytes += b.Bytes()
+	w.stats.Received.Add(int64(len(b.Items)))
+	w.stats.QueueBatches.Store(int64(len(w.queue)))
+	w.stats.QueueBytes.Store(int64(w.bytes))
+	w.cond.Broadcast()
+	return nil
+}
+
+// Run delivers queued batches until Close is called and the queue is
+// empty, or ctx ends (then every remaining batch finishes as Failed).
+func (w *Worker) Run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop()
+	for {
+		w.mu.Lock()
+		for len(w.queue) == 0 && !w.closed && ctx.Err() == nil {
+			w.cond.Wait()
+		}
+		if ctx.Err() != nil {
+			rest := w.queue
+			w.queue, w.bytes = nil, 0
+			w.closed = true
+			w.cond.Broadcast()
+			w.mu.Unlock()
+			for _, b := range rest {
+				b.Ack.Done(event.Failed)
+			}
+			return
+		}
+		if len(w.queue) == 0 && w.closed {
+			w.mu.Unlock()
+			return
+		}
+		b := w.queue[0]
+		w.mu.Unlock()
+
+		st := w.deliver(ctx, b)
+
+		w.mu.Lock()
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.bytes -= b.Bytes()
+		w.stats.QueueBatches.Store(int64(len(w.queue)))
+		w.stats.QueueBytes.Store(int64(w.bytes))
+		w.cond.Broadcast()
+		w.mu.Unlock()
+		b.Ack.Done(st)
+	}
+}
+
+// Close stops accepting batches; Run returns once the queue is drained.
+func (w *Worker) Close() {
+	w.mu.Lock()
+	w.closed = true
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// CloseSink closes the destination (after Run returned).
+func (w *Worker) CloseSink(ctx context.Context) error { return w.sink.Close(ctx) }
+
+// deliver sends b with retries and returns its final status.
+func (w *Worker) deliver(ctx context.Context, b *event.Batch) event.Status {
+	start := time.Now()
+	backoff := w.cfg.InitialBackoff
+	for attempt := 0; ; attempt++ {
+		err := w.sink.Send(ctx, b)
+		if err == nil {
+			w.stats.Sent.Add(int64(len(b.Items)))
+			return event.Delivered
+		}
+		var partial *PartialError
+		switch {
+		case errors.As(err, &partial):
+			return w.deadLetterItems(b, partial)
+		case IsPermanent(err):
+			w.stats.countErr("permanent")
+			w.logger.Warn("batch refused for good, dead-lettering", "records", len(b.Items), "err", err)
+			if !w.writeDead(BatchEntries(b, "refused", err.Error())) {
+				return event.Failed
+			}
+			w.stats.countDead("refused", int64(len(b.Items)))
+			return event.Rejected
+		}
+		delay := backoff
+		var th *ThrottledError
+		if errors.As(err, &th) {
+			w.stats.countErr("throttled")
+			if th.After > delay {
+				delay = th.After
+			}
+		} else {
+			w.stats.countErr("retryable")
+		}
+		delay = time.Duration(rand.Int64N(int64(delay)) + 1)
+		if w.cfg.MaxRetryTime > 0 && time.Since(start)+delay > w.cfg.MaxRetryTime {
+			w.logger.Error("giving up on batch after retries, dead-lettering", "records", len(b.Items), "attempts", attempt+1, "err", err)
+			if !w.writeDead(BatchEntries(b, "retries_exhausted", err.Error())) {
+				return event.Failed
+			}
+			w.stats.countDead("retries_exhausted", int64(len(b.Items)))
+			return event.Rejected
+		}
+		if attempt == 0 || attempt%10 == 0 {
+			w.logger.Warn("send failed, retrying", "attempt", attempt+1, "backoff", delay, "err", err)
+		}
+		w.stats.Retries.Add(1)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return event.Failed
+		case <-t.C:
+		}
+		backoff = min(backoff*2, w.cfg.MaxBackoff)
+	}
+}
+
+func (w *Worker) deadLetterItems(b *event.Batch, p *PartialError) event.Status {
+	entries := make([]Entry, 0, len(p.Items))
+	for _, it := range p.Items {
+		if it.Index < 0 || it.Index >= len(b.Items) {
+			continue
+		}
+		entries = append(entries, Entry{Reason: it.Reason, Detail: it.Detail, Record: b.JSON(it.Index)})
+	}
+	if !w.writeDead(entries) {
+		return event.Failed
+	}
+	for _, it := range p.Items {
+		w.stats.countDead(it.Reason, 1)
+	}
+	w.stats.Sent.Add(int64(len(b.Items) - len(entries)))
+	return event.Rejected
+}
+
+func (w *Worker) writeDead(entries []Entry) bool {
+	if w.dl == nil {
+		w.logger.Error("no dead-letter file: batch stays unacknowledged", "records", len(entries))
+		return false
+	}
+	if err := w.dl.Write(entries); err != nil {
+		w.logger.Error("dead-letter write failed: batch stays unacknowledged", "err", err)
+		return false
+	}
+	return true
+}
