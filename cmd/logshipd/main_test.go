@@ -155,3 +155,66 @@ func TestTailFollow(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+func TestRunStdinToFileSinkExitsAtEOF(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`environment: dev
+data_dir: `+filepath.Join(dir, "data")+`
+sources:
+  - {name: in, type: stdin, service: cli}
+sinks:
+  - {name: local, type: file, path: "`+filepath.Join(dir, "out", "{service}.jsonl")+`"}
+`), 0o600))
+	data, err := os.ReadFile("../../internal/normalize/testdata/corpus/fastapi-api-gateway-stream-utc.log")
+	require.NoError(t, err)
+	_, err = execute(t, t.Context(), bytes.NewReader(data), "run", "-c", cfg)
+	require.NoError(t, err)
+	total := 0
+	for _, name := range []string{"api-gateway", "cli"} {
+		b, err := os.ReadFile(filepath.Join(dir, "out", name+".jsonl"))
+		require.NoError(t, err)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		for _, l := range lines {
+			require.NoError(t, schematest.Validate([]byte(l)))
+		}
+		total += len(lines)
+	}
+	assert.Equal(t, 72, total, "every record of the sample is written before exit")
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`environment: dev
+bogus: 1
+sources:
+  - {name: in, type: stdin, servce: cli}
+  - {name: in, type: nope}
+sinks:
+  - {name: local, type: file, path: "/tmp/{svc}.jsonl", queue: {when_full: maybe}}
+normalize:
+  max_fields: 3
+`), 0o600))
+	_, err := execute(t, t.Context(), nil, "validate", "-c", cfg)
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{
+		"bad.yaml:2: field bogus not found",
+		"bad.yaml:4: sources.in.servce: unknown key",
+		`bad.yaml:5: sources.in.type: "nope": unknown`,
+		"bad.yaml:5: sources.in: duplicate name",
+		`queue.when_full "maybe"`,
+		"unknown placeholder",
+		"max_fields 3",
+	} {
+		assert.Contains(t, msg, want)
+	}
+	good := filepath.Join(dir, "good.yaml")
+	require.NoError(t, os.WriteFile(good, []byte("sources: [{name: in, type: stdin}]\nsinks: [{name: out, type: file, path: '-'}]\n"), 0o600))
+	out, err := execute(t, t.Context(), nil, "validate", "-c", good)
+	require.NoError(t, err)
+	assert.Contains(t, out, "ok")
+	_, err = execute(t, t.Context(), nil, "validate", "-c", filepath.Join(dir, "nosinks.yaml"))
+	require.Error(t, err)
+}
