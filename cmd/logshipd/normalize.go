@@ -61,25 +61,30 @@ func (n *normFlags) engine() (*normalize.Engine, error) {
 
 func newNormalizeCmd(logger *slog.Logger) *cobra.Command {
 	var nf normFlags
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "normalize",
 		Short: "Normalize stdin to canonical NDJSON on stdout",
 		Long: `normalize reads log lines in any supported format from stdin and writes one
 canonical JSON record per logical record (multiline records joined) to stdout.
-It exits 0 at end of input after flushing any pending multiline record.`,
+It exits 0 at end of input after flushing any pending multiline record.
+Input is normalized on several cores (--workers) in order: chunks are cut only
+where a new record certainly starts, so multiline records are never split.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			eng, err := nf.engine()
 			if err != nil {
 				return err
 			}
-			err = normalizeStream(cmd.Context(), eng, cmd.InOrStdin(), cmd.OutOrStdout(), normalize.Origin{Kind: "stdin"}, nf.maxLine, nil)
+			err = eng.RunParallel(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), normalize.Origin{Kind: "stdin"},
+				normalize.ParallelConfig{Workers: workers, MaxLine: nf.maxLine})
 			st := eng.Stats()
 			logger.Debug("normalize done", "records", st.Records.Load(), "lines", st.Lines.Load())
 			return err
 		},
 	}
 	nf.register(cmd.Flags())
+	cmd.Flags().IntVar(&workers, "workers", 0, "parallel normalizers (default: number of CPUs)")
 	return cmd
 }
 

@@ -11,8 +11,15 @@ func accessBench(b *testing.B, p Parser, line string, want bool) {
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(l)))
+	if !want {
+		// A rejecting parser writes nothing: measure the rejection alone.
+		for b.Loop() {
+			p.Parse(l, &f)
+		}
+		return
+	}
 	for b.Loop() {
-		f.Reset()
+		f.Reset() // part of the per-line cost (~25 ns for the large Fields)
 		p.Parse(l, &f)
 	}
 }

@@ -29,8 +29,15 @@ func (*NginxErrorParser) Parse(line []byte, f *Fields) bool {
 	if len(line) < 30 || line[4] != '/' || !accessDigit(line[0]) {
 		return false
 	}
-	t, n, ok := Slashed(line)
-	if !ok || n+3 >= len(line) || line[n] != ' ' || line[n+1] != '[' {
+	// Shape first (cheap), then the time: "YYYY/MM/DD HH:MM:SS[.frac] [level]".
+	n := 19
+	if line[n] == '.' {
+		n++
+		for n < len(line) && accessDigit(line[n]) {
+			n++
+		}
+	}
+	if n+3 >= len(line) || line[n] != ' ' || line[n+1] != '[' {
 		return false
 	}
 	i := n + 2
@@ -40,6 +47,10 @@ func (*NginxErrorParser) Parse(line []byte, f *Fields) bool {
 	}
 	level := line[i : i+rb]
 	if !errlogNginxLevel(level) {
+		return false
+	}
+	t, tn, ok := Slashed(line)
+	if !ok || tn != n {
 		return false
 	}
 	i += rb + 1
@@ -115,40 +126,46 @@ func errlogNginxLevel(b []byte) bool {
 // value containing `", ` can still confuse the split; the message itself is
 // always kept whole.
 func errlogNginxContext(msg []byte, f *Fields) {
-	off := 0
-	// At most a few candidates: keeps adversarial lines linear.
-	for tries := 0; tries < 8 && off < len(msg); tries++ {
-		k := bytes.Index(msg[off:], []byte("client: "))
-		if k < 0 {
-			return
-		}
-		at := off + k
-		off = at + 8
-		start := -1
-		switch {
-		case at >= 2 && msg[at-2] == ',' && msg[at-1] == ' ':
-			start = at
-		case at >= 6 && string(msg[at-6:at]) == ", udp ":
-			start = at - 4
-		}
-		if start >= 0 && errlogNginxPairs(msg[start:], nil) {
-			errlogNginxPairs(msg[start:], f)
-			return
-		}
+	if !errlogNginxContextAt(msg, []byte(", client: "), f) {
+		errlogNginxContextAt(msg, []byte(", udp client: "), f)
 	}
 }
 
-// errlogNginxPairs walks "key: value, key: value..." to the end of b. With
-// f == nil it only validates.
-func errlogNginxPairs(b []byte, f *Fields) bool {
+func errlogNginxContextAt(msg, lead []byte, f *Fields) bool {
+	var pairs [errlogMaxPairs][2][]byte
+	off := 0
+	// At most a few candidates: keeps adversarial lines linear.
+	for tries := 0; tries < 8 && off < len(msg); tries++ {
+		k := bytes.Index(msg[off:], lead)
+		if k < 0 {
+			return false
+		}
+		start := off + k + 2
+		off = start
+		if n, ok := errlogNginxPairs(msg[start:], &pairs); ok {
+			for _, kv := range pairs[:n] {
+				errlogNginxSet(kv[0], kv[1], f)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// errlogMaxPairs bounds the context pairs (nginx writes at most ~8).
+const errlogMaxPairs = 16
+
+// errlogNginxPairs splits "key: value, key: value..." up to the end of b
+// into pairs; it fails unless the whole of b has that shape.
+func errlogNginxPairs(b []byte, pairs *[errlogMaxPairs][2][]byte) (n int, ok bool) {
 	i := 0
 	for {
 		ks := i
 		for i < len(b) && (b[i] >= 'a' && b[i] <= 'z' || b[i] == ' ' || b[i] == '/' || b[i] == '_') {
 			i++
 		}
-		if i == ks || i >= len(b) || b[i] != ':' {
-			return false
+		if i == ks || i >= len(b) || b[i] != ':' || n == errlogMaxPairs {
+			return 0, false
 		}
 		key := b[ks:i]
 		i++
@@ -164,7 +181,7 @@ func errlogNginxPairs(b []byte, f *Fields) bool {
 			for {
 				q := bytes.IndexByte(b[j:], '"')
 				if q < 0 {
-					return false
+					return 0, false
 				}
 				j += q
 				if j+1 == len(b) || (j+2 < len(b) && b[j+1] == ',' && b[j+2] == ' ') {
@@ -175,23 +192,23 @@ func errlogNginxPairs(b []byte, f *Fields) bool {
 			val = b[vs:j]
 			i = j + 1
 		} else {
+			// Bare values (addresses, names) hold no space or quote.
 			vs := i
-			for i < len(b) && !(b[i] == ',' && i+1 < len(b) && b[i+1] == ' ') {
+			for i < len(b) && b[i] != ',' {
 				if b[i] == '"' || b[i] == ' ' {
-					return false
+					return 0, false
 				}
 				i++
 			}
 			val = b[vs:i]
 		}
-		if f != nil {
-			errlogNginxSet(key, val, f)
-		}
+		pairs[n] = [2][]byte{key, val}
+		n++
 		if i == len(b) {
-			return true
+			return n, true
 		}
 		if b[i] != ',' || i+2 >= len(b) || b[i+1] != ' ' {
-			return false
+			return 0, false
 		}
 		i += 2
 	}

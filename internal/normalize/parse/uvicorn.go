@@ -216,8 +216,8 @@ func (*UvicornAccessParser) Parse(line []byte, f *Fields) bool {
 	}
 
 	// CLIENT - "REQUEST" STATUS[ PHRASE]
-	d := bytes.Index(msg, []byte(` - "`))
-	if d < 0 || d > 80 {
+	d := bytes.IndexByte(msg, ' ')
+	if d < 0 || d > 80 || len(msg) < d+4 || msg[d+1] != '-' || msg[d+2] != ' ' || msg[d+3] != '"' {
 		return false
 	}
 	client := msg[:d]
