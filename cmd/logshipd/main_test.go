@@ -218,3 +218,25 @@ normalize:
 	_, err = execute(t, t.Context(), nil, "validate", "-c", filepath.Join(dir, "nosinks.yaml"))
 	require.Error(t, err)
 }
+
+func TestReplayCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	out := filepath.Join(dir, "out.jsonl")
+	require.NoError(t, os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "data")+"\nsinks:\n  - {name: local, type: file, path: \""+out+"\"}\n"), 0o600))
+	logf := filepath.Join(dir, "old.log")
+	require.NoError(t, os.WriteFile(logf, []byte(`{"time":"2026-01-01T00:00:00Z","msg":"jan"}
+{"time":"2026-06-01T00:00:00Z","msg":"jun"}
+{"time":"2026-11-01T00:00:00Z","msg":"nov"}
+`), 0o600))
+	summary, err := execute(t, t.Context(), nil, "replay", "-c", cfg, "--since", "2026-03-01T00:00:00Z", "--until", "2026-11-01T00:00:00Z", logf)
+	require.NoError(t, err)
+	assert.Contains(t, summary, "1 records shipped, 2 outside --since/--until")
+	assert.Contains(t, summary, "sink local: 1 delivered, 0 refused")
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "jun", gjson.Get(strings.TrimSpace(string(b)), "message").Str)
+	summary, err = execute(t, t.Context(), nil, "replay", "-c", cfg, logf)
+	require.NoError(t, err)
+	assert.Contains(t, summary, "1 skipped (already shipped)")
+}

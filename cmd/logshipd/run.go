@@ -98,6 +98,14 @@ func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Wr
 		}
 		sources = append(sources, spec)
 	}
+	sinks, err := buildSinks(cfg, out)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.New(logger, cfg.DataDir, cfg.ShutdownGrace, sources, sinks)
+}
+
+func buildSinks(cfg config.File, out io.Writer) ([]pipeline.SinkSpec, error) {
 	var sinks []pipeline.SinkSpec
 	for _, s := range cfg.Sinks {
 		var snk sink.Sink
@@ -113,5 +121,5 @@ func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Wr
 		}
 		sinks = append(sinks, pipeline.SinkSpec{Name: s.Name, Sink: snk, Queue: s.Queue})
 	}
-	return pipeline.New(logger, cfg.DataDir, cfg.ShutdownGrace, sources, sinks)
+	return sinks, nil
 }

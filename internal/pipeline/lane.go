@@ -15,10 +15,11 @@ type lanes struct {
 	p      *Pipeline
 	source string
 	eng    *normalize.Engine
+	keep   func(*event.Record) bool
 }
 
 func (l *lanes) NewLane(origin event.Origin) ingest.Lane {
-	ln := &lane{p: l.p, source: l.source, stream: origin.Path}
+	ln := &lane{p: l.p, source: l.source, stream: origin.Path, keep: l.keep}
 	ln.st = l.eng.NewStream(origin, ln.add)
 	ln.batch = &event.Batch{}
 	return ln
@@ -33,6 +34,7 @@ type lane struct {
 	stream string
 	st     *normalize.Stream
 	batch  *event.Batch
+	keep   func(*event.Record) bool
 
 	mu      sync.Mutex
 	waiting []*commit // in commit order
@@ -48,7 +50,13 @@ type commit struct {
 	finished  bool
 }
 
-func (l *lane) add(r *event.Record) { l.batch.Append(r, l.source, l.stream) }
+func (l *lane) add(r *event.Record) {
+	if l.keep != nil && !l.keep(r) {
+		l.p.stats.Skipped.Add(1)
+		return
+	}
+	l.batch.Append(r, l.source, l.stream)
+}
 
 func (l *lane) Write(line []byte, start, end int64, now time.Time) {
 	l.st.WriteAt(line, start, end, now)

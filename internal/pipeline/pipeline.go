@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/starmates/logshipd/internal/event"
 	"github.com/starmates/logshipd/internal/ingest"
 	"github.com/starmates/logshipd/internal/normalize"
 	"github.com/starmates/logshipd/internal/sink"
@@ -32,6 +33,7 @@ import (
 // Stats are pipeline-wide counters.
 type Stats struct {
 	Committed atomic.Int64 // records handed to the sinks
+	Skipped   atomic.Int64 // records a source's Keep filter left out
 }
 
 // SourceSpec is one configured source with its own normalize settings.
@@ -39,6 +41,9 @@ type SourceSpec struct {
 	Name      string
 	Source    ingest.Source
 	Normalize normalize.Config
+	// Keep, when set, decides which normalized records are shipped
+	// (replay --since/--until); the others are counted in Stats.Skipped.
+	Keep func(*event.Record) bool
 }
 
 // SinkSpec is one configured sink.
@@ -124,7 +129,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		swg.Add(1)
 		go func() {
 			defer swg.Done()
-			err := s.Source.Run(srcCtx, &lanes{p: p, source: s.Name, eng: p.engines[i]})
+			err := s.Source.Run(srcCtx, &lanes{p: p, source: s.Name, eng: p.engines[i], keep: s.Keep})
 			switch {
 			case err == nil, errors.Is(err, context.Canceled), errors.Is(err, ingest.ErrEndOfInput):
 				p.logger.Info("source stopped", "source", s.Name)
@@ -142,6 +147,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		runErr = errors.Join(runErr, err)
 	}
 
+	// Sources that keep state until their last acknowledgement (checkpoint
+	// stores, the replay ledger) finalize after the sinks drained.
+	defer func() {
+		for _, s := range p.sources {
+			if f, ok := s.Source.(interface{ Finalize() error }); ok {
+				if err := f.Finalize(); err != nil {
+					p.logger.Error("source finalize failed", "source", s.Name, "err", err)
+				}
+			}
+		}
+	}()
 	// Drain: no more batches; let the workers finish within the grace period.
 	for _, w := range p.workers {
 		w.Close()

@@ -21,6 +21,16 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// AgeLimiter is implemented by sinks whose destination refuses records by
+// age (CloudWatch: older than 14 days or the retention, more than 2 h in the
+// future; Loki: older than its reject window). The worker dead-letters such
+// records with the reason instead of sending them to be rejected.
+type AgeLimiter interface {
+	// AgeReason returns "" when t is acceptable at now, else a reason label
+	// ("too_old", "too_new", "expired").
+	AgeReason(t, now time.Time) string
+}
+
 // QueueConfig bounds a sink's queue and sets its retry policy.
 type QueueConfig struct {
 	// MaxBatches and MaxBytes bound the batches waiting for this sink.
@@ -258,6 +268,60 @@ func (w *Worker) CloseSink(ctx context.Context) error { return w.sink.Close(ctx)
 // deliver sends b with retries and returns its final status.
 func (w *Worker) deliver(ctx context.Context, b *event.Batch) event.Status {
 	start := time.Now()
+	var refused event.Status
+	if al, ok := w.sink.(AgeLimiter); ok {
+		var st event.Status
+		b, st = w.filterAge(al, b, start)
+		if st == event.Failed {
+			return event.Failed
+		}
+		refused = st
+		if len(b.Items) == 0 {
+			return refused
+		}
+	}
+	st := w.send(ctx, b, start)
+	return max(st, refused)
+}
+
+// filterAge dead-letters the records al refuses by age and returns a batch
+// of the rest (b itself when nothing was refused).
+func (w *Worker) filterAge(al AgeLimiter, b *event.Batch, now time.Time) (*event.Batch, event.Status) {
+	var entries []Entry
+	var reasons []string
+	keep := -1
+	for i := range b.Items {
+		if r := al.AgeReason(b.Items[i].Time, now); r != "" {
+			if keep < 0 {
+				keep = i
+			}
+			entries = append(entries, Entry{Reason: r, Detail: "outside the destination's accepted time window", Record: b.JSON(i)})
+			reasons = append(reasons, r)
+		}
+	}
+	if entries == nil {
+		return b, event.Delivered
+	}
+	if !w.writeDead(entries) {
+		return b, event.Failed
+	}
+	for _, r := range reasons {
+		w.stats.countDead(r, 1)
+	}
+	nb := &event.Batch{Ack: b.Ack}
+	for i := range b.Items {
+		if al.AgeReason(b.Items[i].Time, now) == "" {
+			it := b.Items[i]
+			off := len(nb.Buf)
+			nb.Buf = append(nb.Buf, b.Buf[it.Off:it.Off+it.Len+1]...)
+			it.Off = off
+			nb.Items = append(nb.Items, it)
+		}
+	}
+	return nb, event.Rejected
+}
+
+func (w *Worker) send(ctx context.Context, b *event.Batch, start time.Time) event.Status {
 	backoff := w.cfg.InitialBackoff
 	for attempt := 0; ; attempt++ {
 		err := w.sink.Send(ctx, b)

@@ -1,0 +1,388 @@
+// Package replay is the replay source: it reads historical files (plain or
+// gzip) to completion through the normal pipeline, keeping every record's
+// own timestamp, then returns ingest.ErrEndOfInput.
+//
+// Replay is resumable and idempotent: a ledger in <data_dir>/replay/ledger.json
+// records, per file content identity (size + SHA-256 of the first 1 MiB),
+// the offset below which every record was acknowledged by every sink. A
+// re-run skips finished files and resumes unfinished ones; Force starts
+// over. Offsets of .gz files are offsets in the decompressed stream.
+package replay
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/ingest"
+)
+
+// Config configures a replay.
+type Config struct {
+	Paths        []string
+	Force        bool
+	Rate         float64 // lines per second, 0 = unlimited
+	MaxLineBytes int
+	BatchBytes   int
+	DataDir      string
+}
+
+// Progress is read by the CLI's progress display.
+type Progress struct {
+	TotalBytes atomic.Int64 // sum of file sizes (compressed size for .gz)
+	ReadBytes  atomic.Int64 // bytes read (compressed for .gz)
+	Lines      atomic.Int64
+	Skipped    atomic.Int64 // files skipped: already replayed
+	Files      atomic.Int64
+}
+
+// Source replays files.
+type Source struct {
+	name   string
+	cfg    Config
+	logger *slog.Logger
+	prog   *Progress
+	ledger *Ledger
+}
+
+// New checks the paths and opens the ledger.
+func New(name string, cfg Config, logger *slog.Logger, prog *Progress) (*Source, error) {
+	if len(cfg.Paths) == 0 {
+		return nil, errors.New("replay: no files")
+	}
+	if cfg.MaxLineBytes <= 0 {
+		cfg.MaxLineBytes = ingest.DefaultMaxLineBytes
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 1 << 20
+	}
+	for _, p := range cfg.Paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("replay %s: not a regular file", p)
+		}
+		prog.TotalBytes.Add(st.Size())
+	}
+	l, err := OpenLedger(filepath.Join(cfg.DataDir, "replay"))
+	if err != nil {
+		return nil, err
+	}
+	return &Source{name: name, cfg: cfg, logger: logger, prog: prog, ledger: l}, nil
+}
+
+// Name implements ingest.Source.
+func (s *Source) Name() string { return s.name }
+
+// Run implements ingest.Source.
+func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
+	var failed atomic.Bool
+	var inflight sync.WaitGroup
+	defer func() {
+		if err := s.ledger.Save(); err != nil {
+			s.logger.Error("replay ledger save failed", "err", err)
+		}
+	}()
+	for _, p := range s.cfg.Paths {
+		if err := s.replayFile(ctx, lanes, p, &inflight, &failed); err != nil {
+			return err
+		}
+	}
+	done := make(chan struct{})
+	go func() { inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if failed.Load() {
+		return errors.New("some batches were not delivered: run replay again to resume")
+	}
+	return ingest.ErrEndOfInput
+}
+
+func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string, inflight *sync.WaitGroup, failed *atomic.Bool) error {
+	id, err := fileID(path)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Force {
+		s.ledger.Reset(id)
+	}
+	entry := s.ledger.Get(id)
+	st, _ := os.Stat(path)
+	if entry.Done {
+		s.logger.Info("already replayed, skipping (use --force to replay again)", "path", path)
+		s.prog.Skipped.Add(1)
+		s.prog.ReadBytes.Add(st.Size())
+		return nil
+	}
+	s.prog.Files.Add(1)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := &countingReader{r: f, n: &s.prog.ReadBytes}
+	var r io.Reader = bufio.NewReaderSize(cr, 256<<10)
+	if isGzip(path, f) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("replay %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	// Skip what an earlier run already shipped.
+	if entry.Offset > 0 {
+		if _, err := io.CopyN(io.Discard, r, entry.Offset); err != nil {
+			return fmt.Errorf("replay %s: resume at %d: %w", path, entry.Offset, err)
+		}
+		s.logger.Info("resuming replay", "path", path, "offset", entry.Offset)
+	}
+	lane := lanes.NewLane(event.Origin{Kind: "replay", Path: path})
+	defer lane.Close()
+	commit := func(final bool) error {
+		inflight.Add(1)
+		return lane.Commit(ctx, func(st event.Status, wm int64) {
+			defer inflight.Done()
+			if st == event.Failed {
+				failed.Store(true)
+				return
+			}
+			s.ledger.Advance(id, path, wm, final)
+		})
+	}
+	framer := ingest.NewFramer(s.cfg.MaxLineBytes)
+	off := entry.Offset
+	buf := make([]byte, 256<<10)
+	pending := 0
+	var limiter *rateLimiter
+	if s.cfg.Rate > 0 {
+		limiter = newRateLimiter(s.cfg.Rate)
+	}
+	for {
+		n, rerr := r.Read(buf)
+		now := time.Now()
+		framer.Feed(buf[:n], func(line []byte) {
+			start := off
+			off += int64(len(line)) + 1
+			lane.Write(line, start, off, now)
+			pending += len(line) + 1
+			s.prog.Lines.Add(1)
+			if limiter != nil {
+				limiter.wait(ctx)
+			}
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if pending >= s.cfg.BatchBytes {
+			if err := commit(false); err != nil {
+				return err
+			}
+			pending = 0
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("replay %s: %w", path, rerr)
+		}
+	}
+	framer.End(func(line []byte) {
+		start := off
+		off += int64(len(line))
+		lane.Write(line, start, off, time.Now())
+	})
+	lane.FlushAll(time.Now())
+	return commit(true)
+}
+
+// Finalize saves the ledger after the pipeline drained (late acks).
+func (s *Source) Finalize() error { return s.ledger.Save() }
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// isGzip sniffs the gzip magic (and rewinds).
+func isGzip(path string, f *os.File) bool {
+	var magic [2]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b || strings.HasSuffix(path, ".gz") && n < 2
+}
+
+// fileID identifies a file by content: size and SHA-256 of the first MiB.
+func fileID(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.CopyN(h, f, 1<<20); err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strconv.FormatInt(st.Size(), 10) + "-" + hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+type rateLimiter struct {
+	interval time.Duration
+	next     time.Time
+}
+
+func newRateLimiter(perSec float64) *rateLimiter {
+	return &rateLimiter{interval: time.Duration(float64(time.Second) / perSec), next: time.Now()}
+}
+
+func (r *rateLimiter) wait(ctx context.Context) {
+	r.next = r.next.Add(r.interval)
+	if d := time.Until(r.next); d > time.Millisecond {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+// Ledger remembers what replays shipped.
+type Ledger struct {
+	mu      sync.Mutex
+	path    string
+	Entries map[string]*Entry `json:"entries"`
+	Version int               `json:"version"`
+}
+
+// Entry is one file's replay state.
+type Entry struct {
+	Path    string    `json:"path"`
+	Offset  int64     `json:"offset"`
+	Done    bool      `json:"done"`
+	Updated time.Time `json:"updated"`
+}
+
+// OpenLedger loads (or creates) the ledger in dir. A corrupt ledger is an
+// error: replaying blindly could ship everything twice.
+func OpenLedger(dir string) (*Ledger, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	l := &Ledger{path: filepath.Join(dir, "ledger.json"), Entries: map[string]*Entry{}, Version: 1}
+	b, err := os.ReadFile(l.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return l, nil
+	case err != nil:
+		return nil, err
+	}
+	if err := json.Unmarshal(b, l); err != nil {
+		return nil, fmt.Errorf("replay ledger %s is corrupt (%v): fix or remove it, knowing that removing it replays everything again", l.path, err)
+	}
+	if l.Entries == nil {
+		l.Entries = map[string]*Entry{}
+	}
+	return l, nil
+}
+
+// Get returns a copy of the entry of id.
+func (l *Ledger) Get(id string) Entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.Entries[id]; ok {
+		return *e
+	}
+	return Entry{}
+}
+
+// Reset forgets id.
+func (l *Ledger) Reset(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.Entries, id)
+}
+
+// Advance moves id's offset forward (never back) and marks it done.
+func (l *Ledger) Advance(id, path string, offset int64, done bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.Entries[id]
+	if !ok {
+		e = &Entry{}
+		l.Entries[id] = e
+	}
+	e.Path = path
+	if offset > e.Offset {
+		e.Offset = offset
+	}
+	if done {
+		e.Done = true
+	}
+	e.Updated = time.Now().UTC()
+}
+
+// Save writes the ledger atomically (temp file, fsync, rename, dir fsync).
+func (l *Ledger) Save() error {
+	l.mu.Lock()
+	b, err := json.MarshalIndent(l, "", "  ")
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(l.path), ".ledger-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), l.path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
