@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,16 @@ func New(logger *slog.Logger, dataDir string, grace time.Duration, sources []Sou
 			return nil, fmt.Errorf("sink %s: dead-letter file: %w", s.Name, err)
 		}
 		p.dls = append(p.dls, dl)
-		p.workers = append(p.workers, sink.NewWorker(s.Name, s.Sink, s.Queue, dl, logger, nil))
+		w := sink.NewWorker(s.Name, s.Sink, s.Queue, dl, logger, nil)
+		if s.Queue.Buffer == "disk" {
+			db, err := sink.OpenDiskBuffer(filepath.Join(dataDir, "buffer", sink.SafePathPart(s.Name)), s.Queue.MaxDiskBytes, s.Queue.FsyncInterval)
+			if err != nil {
+				p.closeDeadLetters()
+				return nil, fmt.Errorf("sink %s: disk buffer: %w", s.Name, err)
+			}
+			w.UseDiskBuffer(db)
+		}
+		p.workers = append(p.workers, w)
 	}
 	return p, nil
 }

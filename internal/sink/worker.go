@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -46,12 +47,22 @@ type QueueConfig struct {
 	// shutdown). A batch given up on is dead-lettered with reason
 	// "retries_exhausted".
 	MaxRetryTime time.Duration `yaml:"max_retry_time"`
+	// Buffer is "memory" (default: the bounded queue above) or "disk": a
+	// crash-safe buffer in <data_dir>/buffer/<sink>/ bounded by
+	// MaxDiskBytes. With "disk" a batch is acknowledged to its source once
+	// it is written to the buffer, so outages do not hold sources back
+	// until the buffer is full; after a restart the buffer is delivered
+	// first.
+	Buffer        string        `yaml:"buffer"`
+	MaxDiskBytes  int64         `yaml:"max_disk_bytes"`
+	FsyncInterval time.Duration `yaml:"fsync_interval"`
 }
 
 // DefaultQueueConfig returns the defaults.
 func DefaultQueueConfig() QueueConfig {
 	return QueueConfig{MaxBatches: 256, MaxBytes: 64 << 20, WhenFull: "block",
-		InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+		InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second,
+		Buffer: "memory", MaxDiskBytes: 1 << 30, FsyncInterval: time.Second}
 }
 
 // Validate reports every problem, joined.
@@ -68,6 +79,15 @@ func (c *QueueConfig) Validate() error {
 	}
 	if c.InitialBackoff <= 0 || c.MaxBackoff < c.InitialBackoff {
 		errs = append(errs, fmt.Errorf("queue.initial_backoff %s / max_backoff %s: need 0 < initial <= max", c.InitialBackoff, c.MaxBackoff))
+	}
+	if c.Buffer != "memory" && c.Buffer != "disk" {
+		errs = append(errs, fmt.Errorf("queue.buffer %q: must be memory or disk", c.Buffer))
+	}
+	if c.Buffer == "disk" && c.MaxDiskBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("queue.max_disk_bytes %d: must be >= 1 MiB", c.MaxDiskBytes))
+	}
+	if c.FsyncInterval < 0 {
+		errs = append(errs, fmt.Errorf("queue.fsync_interval %s: must be >= 0 (0 syncs every batch)", c.FsyncInterval))
 	}
 	if c.MaxRetryTime < 0 {
 		errs = append(errs, fmt.Errorf("queue.max_retry_time %s: must be >= 0", c.MaxRetryTime))
@@ -147,7 +167,12 @@ type Worker struct {
 	queue  []*event.Batch
 	bytes  int
 	closed bool
+
+	disk *DiskBuffer // nil: memory queue
 }
+
+// UseDiskBuffer makes the worker buffer on disk (call before Run).
+func (w *Worker) UseDiskBuffer(d *DiskBuffer) { w.disk = d }
 
 // NewWorker wraps s. dl receives permanently refused records.
 func NewWorker(name string, s Sink, cfg QueueConfig, dl *DeadLetter, logger *slog.Logger, stats *Stats) *Worker {
@@ -169,6 +194,9 @@ func (w *Worker) Stats() *Stats { return w.stats }
 // the queue is full unless when_full is drop_newest; it returns ctx.Err()
 // (without taking b) when ctx ends first, or an error after Close.
 func (w *Worker) Enqueue(ctx context.Context, b *event.Batch) error {
+	if w.disk != nil {
+		return w.enqueueDisk(ctx, b)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -208,9 +236,70 @@ func (w *Worker) Enqueue(ctx context.Context, b *event.Batch) error {
 	return nil
 }
 
+func (w *Worker) enqueueDisk(ctx context.Context, b *event.Batch) error {
+	size := int64(b.Bytes() + len(b.Items)*64)
+	if w.cfg.WhenFull == "drop_newest" {
+		if w.disk.Bytes()+size > w.cfg.MaxDiskBytes && w.disk.Bytes() > 0 {
+			w.stats.Dropped.Add(int64(len(b.Items)))
+			b.Ack.Done(event.Dropped)
+			return nil
+		}
+	} else if err := w.disk.WaitSpace(ctx, size); err != nil {
+		return err
+	}
+	for {
+		err := w.disk.Append(b)
+		if errors.Is(err, ErrBufferFull) {
+			if w.cfg.WhenFull == "drop_newest" {
+				w.stats.Dropped.Add(int64(len(b.Items)))
+				b.Ack.Done(event.Dropped)
+				return nil
+			}
+			if err := w.disk.WaitSpace(ctx, size); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sink %s: %w", w.name, err)
+		}
+		break
+	}
+	w.stats.Received.Add(int64(len(b.Items)))
+	w.stats.QueueBytes.Store(w.disk.Bytes())
+	b.Ack.Done(event.Delivered) // durable in the buffer
+	return nil
+}
+
+func (w *Worker) runDisk(ctx context.Context) {
+	br := w.disk.newReader()
+	defer br.close()
+	for {
+		b, pos, err := w.disk.Next(ctx, br)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+				w.logger.Error("disk buffer read failed: stopping delivery, data stays on disk", "err", err)
+			}
+			return
+		}
+		if st := w.deliver(ctx, b); st == event.Failed {
+			return // not committed: delivered again after a restart
+		}
+		if err := w.disk.Commit(pos); err != nil {
+			w.logger.Error("disk buffer commit failed", "err", err)
+		}
+		w.stats.QueueBytes.Store(w.disk.Bytes())
+	}
+}
+
 // Run delivers queued batches until Close is called and the queue is
-// empty, or ctx ends (then every remaining batch finishes as Failed).
+// empty, or ctx ends (then every remaining batch finishes as Failed; with
+// a disk buffer it simply stays on disk).
 func (w *Worker) Run(ctx context.Context) {
+	if w.disk != nil {
+		w.runDisk(ctx)
+		return
+	}
 	stop := context.AfterFunc(ctx, func() {
 		w.mu.Lock()
 		w.cond.Broadcast()
@@ -256,14 +345,23 @@ func (w *Worker) Run(ctx context.Context) {
 
 // Close stops accepting batches; Run returns once the queue is drained.
 func (w *Worker) Close() {
+	if w.disk != nil {
+		w.disk.CloseWrites()
+	}
 	w.mu.Lock()
 	w.closed = true
 	w.cond.Broadcast()
 	w.mu.Unlock()
 }
 
-// CloseSink closes the destination (after Run returned).
-func (w *Worker) CloseSink(ctx context.Context) error { return w.sink.Close(ctx) }
+// CloseSink closes the destination and the disk buffer (after Run returned).
+func (w *Worker) CloseSink(ctx context.Context) error {
+	err := w.sink.Close(ctx)
+	if w.disk != nil {
+		err = errors.Join(err, w.disk.Close())
+	}
+	return err
+}
 
 // deliver sends b with retries and returns its final status.
 func (w *Worker) deliver(ctx context.Context, b *event.Batch) event.Status {
