@@ -12,6 +12,9 @@
 //	fsync    sync files before acknowledging (default false: data written
 //	         survives a crash of logshipd, not of the machine).
 //	max_open_files  open file handles kept (default 64; LRU).
+//	rotate_bytes    rotate a file when it reaches this size (0: never):
+//	         path -> path.1 -> path.2 ..., keeping rotate_keep old files.
+//	rotate_keep     rotated files kept (default 5).
 package file
 
 import (
@@ -34,10 +37,12 @@ type Config struct {
 	Path         string `yaml:"path"`
 	Fsync        bool   `yaml:"fsync"`
 	MaxOpenFiles int    `yaml:"max_open_files"`
+	RotateBytes  int64  `yaml:"rotate_bytes"`
+	RotateKeep   int    `yaml:"rotate_keep"`
 }
 
 // DefaultConfig returns the defaults.
-func DefaultConfig() Config { return Config{Path: "-", MaxOpenFiles: 64} }
+func DefaultConfig() Config { return Config{Path: "-", MaxOpenFiles: 64, RotateKeep: 5} }
 
 var placeholders = []string{"{service}", "{environment}", "{project}", "{source}", "{level}", "{date}"}
 
@@ -53,6 +58,12 @@ func (c *Config) Validate() error {
 	}
 	if i := strings.IndexAny(rest, "{}"); i >= 0 {
 		errs = append(errs, fmt.Errorf("path %q: unknown placeholder (known: %s)", c.Path, strings.Join(placeholders, ", ")))
+	}
+	if c.RotateBytes < 0 || (c.RotateBytes > 0 && c.RotateBytes < 4096) {
+		errs = append(errs, fmt.Errorf("rotate_bytes %d: must be 0 (off) or >= 4096", c.RotateBytes))
+	}
+	if c.RotateKeep < 1 || c.RotateKeep > 1000 {
+		errs = append(errs, fmt.Errorf("rotate_keep %d: must be 1..1000", c.RotateKeep))
 	}
 	if c.MaxOpenFiles < 1 {
 		errs = append(errs, fmt.Errorf("max_open_files %d: must be >= 1", c.MaxOpenFiles))
@@ -74,6 +85,8 @@ type handle struct {
 	f    *os.File
 	w    *bufio.Writer
 	used uint64
+	size int64
+	path string
 }
 
 // New returns a file sink. stdout is used for path "-".
@@ -116,10 +129,17 @@ func (s *Sink) Send(_ context.Context, b *event.Batch) error {
 		if err != nil {
 			return err
 		}
+		if s.cfg.RotateBytes > 0 && h.size > 0 && h.size+int64(b.Items[i].Len)+1 > s.cfg.RotateBytes {
+			delete(touched, h)
+			if h, err = s.rotate(h); err != nil {
+				return err
+			}
+		}
 		if _, err := h.w.Write(b.JSON(i)); err != nil {
 			return err
 		}
 		h.w.WriteByte('\n')
+		h.size += int64(b.Items[i].Len) + 1
 		touched[h] = struct{}{}
 	}
 	for h := range touched {
@@ -160,9 +180,30 @@ func (s *Sink) open(path string) (*handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handle{f: f, w: bufio.NewWriterSize(f, 64<<10), used: s.tick}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	h := &handle{f: f, w: bufio.NewWriterSize(f, 64<<10), used: s.tick, size: st.Size(), path: path}
 	s.files[path] = h
 	return h, nil
+}
+
+// rotate closes h's file, shifts path.N -> path.N+1 (dropping the oldest)
+// and path -> path.1, and opens a fresh file.
+func (s *Sink) rotate(h *handle) (*handle, error) {
+	if err := s.closeHandle(h.path); err != nil {
+		return nil, err
+	}
+	os.Remove(fmt.Sprintf("%s.%d", h.path, s.cfg.RotateKeep))
+	for i := s.cfg.RotateKeep - 1; i >= 1; i-- {
+		os.Rename(fmt.Sprintf("%s.%d", h.path, i), fmt.Sprintf("%s.%d", h.path, i+1))
+	}
+	if err := os.Rename(h.path, h.path+".1"); err != nil {
+		return nil, err
+	}
+	return s.open(h.path)
 }
 
 func (s *Sink) closeHandle(path string) error {
