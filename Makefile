@@ -10,14 +10,20 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 FUZZTIME ?= 10s
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test fuzz bench golden demo clean
+.PHONY: build test unit fuzz bench golden demo clean
 
 ## build: static binary at bin/logshipd, stamped with VERSION and COMMIT
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/logshipd ./cmd/logshipd
 
-## test: the test command (README.md, .ci/run)
+## test: the whole suite (README.md, .ci/run): builds/installs the servers the
+## integration tests start on loopback (.ci/tools.sh, cached in .cache/tools),
+## then runs every test with -race, integration tests included.
 test:
+	eval "$$(bash .ci/tools.sh)"; LOGSHIPD_INTEGRATION=1 $(GO) test -race -count=1 -timeout 30m ./...
+
+## unit: the tests that need no server (integration tests skip themselves)
+unit:
 	$(GO) test -race -count=1 ./...
 
 ## fuzz: run every fuzz target of every package for FUZZTIME (same loop as .ci/run)
