@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/starmates/logshipd/internal/config"
+	filesrc "github.com/starmates/logshipd/internal/ingest/file"
+	"github.com/starmates/logshipd/internal/ingest/forward"
 	"github.com/starmates/logshipd/internal/ingest/stdin"
 	"github.com/starmates/logshipd/internal/pipeline"
 	"github.com/starmates/logshipd/internal/sink"
@@ -89,6 +91,18 @@ func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Wr
 		switch s.Type {
 		case "stdin":
 			src, err := stdin.New(s.Name, s.Stdin, in)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", s.Name, err)
+			}
+			spec.Source = src
+		case "file":
+			src, err := filesrc.New(s.Name, s.File, cfg.DataDir, logger.With("source", s.Name), nil)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", s.Name, err)
+			}
+			spec.Source = src
+		case "forward":
+			src, err := forward.New(s.Name, s.Forward, logger.With("source", s.Name), nil)
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", s.Name, err)
 			}

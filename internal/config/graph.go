@@ -5,6 +5,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/starmates/logshipd/internal/ingest/file"
+	"github.com/starmates/logshipd/internal/ingest/forward"
 	"github.com/starmates/logshipd/internal/ingest/stdin"
 	"github.com/starmates/logshipd/internal/normalize"
 	"github.com/starmates/logshipd/internal/sink"
@@ -23,7 +25,9 @@ type Source struct {
 	Timezone    string
 	Line        int
 
-	Stdin stdin.Config
+	Stdin   stdin.Config
+	File    file.Config
+	Forward forward.Config
 
 	problems Problems
 	file     string
@@ -32,7 +36,7 @@ type Source struct {
 var sourceCommon = map[string]bool{"name": true, "type": true, "service": true, "format": true, "environment": true, "timezone": true}
 
 // SourceTypes lists the accepted source types.
-var SourceTypes = []string{"stdin"}
+var SourceTypes = []string{"file", "stdin", "forward"}
 
 // UnmarshalYAML decodes the common keys and the type's own keys strictly.
 func (s *Source) UnmarshalYAML(n *yaml.Node) error {
@@ -53,6 +57,14 @@ func (s *Source) UnmarshalYAML(n *yaml.Node) error {
 		s.Stdin = stdin.DefaultConfig()
 		s.problems = append(s.problems, decodeStrict(n, &s.Stdin, sourceCommon, "", path)...)
 		s.problems = append(s.problems, validated(s.Stdin.Validate(), "", n.Line, path)...)
+	case "file":
+		s.File = file.DefaultConfig()
+		s.problems = append(s.problems, decodeStrict(n, &s.File, sourceCommon, "", path)...)
+		s.problems = append(s.problems, validated(s.File.Validate(), "", n.Line, path)...)
+	case "forward":
+		s.Forward = forward.DefaultConfig()
+		s.problems = append(s.problems, decodeStrict(n, &s.Forward, sourceCommon, "", path)...)
+		s.problems = append(s.problems, validated(s.Forward.Validate(), "", n.Line, path)...)
 	case "":
 		s.problems = append(s.problems, Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("required (one of %v)", SourceTypes)})
 	default:
