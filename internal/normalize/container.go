@@ -55,13 +55,17 @@ func unwrapJSON(line []byte, u *unwrapped, arena *parse.Arena) bool {
 	}
 	doc := gjson.Parse(sstr(line))
 	var logv gjson.Result
+	fromSource := false // fluentd-driver naming ("source"), not json-file ("stream")
 	var stream, cid, cname, cluster, arn, taskdef, tm, partialMsg, partialLast gjson.Result
 	doc.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "log":
 			logv = v
-		case "stream", "source":
+		case "stream":
 			stream = v
+		case "source":
+			stream = v
+			fromSource = true
 		case "container_id":
 			cid = v
 		case "container_name":
@@ -87,7 +91,7 @@ func unwrapJSON(line []byte, u *unwrapped, arena *parse.Arena) bool {
 	*u = unwrapped{}
 	u.payload = unescapeJSONString(bstr(logv.Raw), arena)
 	u.meta.stream = stream.Str
-	if cid.Type == gjson.String || cname.Type == gjson.String || cluster.Type == gjson.String {
+	if cid.Type == gjson.String || cname.Type == gjson.String || cluster.Type == gjson.String || fromSource {
 		u.meta.format = "firelens"
 		u.meta.containerID = cid.Str
 		u.meta.containerName = cname.Str
