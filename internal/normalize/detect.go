@@ -30,6 +30,16 @@ func newParsers() []parse.Parser {
 	}
 }
 
+// terminal marks formats whose records are always one line: JSON (stack
+// traces travel inside the object), access logs, syslog and the web
+// servers' error logs. Their records are emitted as soon as they are read.
+var terminal = func() (t [len(formatNames)]bool) {
+	for _, n := range []string{"json", "access", "uvicorn-access", "syslog-rfc5424", "syslog-rfc3164", "nginx-error", "apache-error"} {
+		t[formatIndex(n)] = true
+	}
+	return t
+}()
+
 // preempt names, for a sticky parser, a stricter earlier parser whose lines
 // it would also accept: uvicorn's default formatter accepts its access
 // lines, go-log accepts nginx error lines.

@@ -212,6 +212,13 @@ func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool,
 	j.state = stNone
 	j.p = pending{f: &j.fields[cur], format: idx, head: ln, lines: 1, envTime: envTime, hasEnv: hasEnv, lineNo: s.lineNo}
 	j.pendStart = s.curStart
+	if terminal[idx] {
+		// A format that never continues on the next line: emit now rather
+		// than waiting for the next line or the flush timeout (latency, and
+		// Forward acks that wait for delivery).
+		s.flushJoiner(j, now)
+		return
+	}
 	switch {
 	case formatNames[idx] == "go-panic":
 		j.state, j.p.trace = stGo, traceGo
