@@ -81,7 +81,7 @@ dead-letter file with the reason. A summary is printed at the end.`,
 					return (from.IsZero() || !r.Time.Before(from)) && (to.IsZero() || r.Time.Before(to))
 				}
 			}
-			sinks, err := buildSinks(cfg, cmd.OutOrStdout())
+			sinks, err := buildSinks(cfg, cmd.OutOrStdout(), logger)
 			if err != nil {
 				return err
 			}

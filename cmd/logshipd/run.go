@@ -16,6 +16,7 @@ import (
 	"github.com/starmates/logshipd/internal/pipeline"
 	"github.com/starmates/logshipd/internal/sink"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
+	"github.com/starmates/logshipd/internal/sink/loki"
 )
 
 func newRunCmd(logger *slog.Logger) *cobra.Command {
@@ -112,14 +113,14 @@ func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Wr
 		}
 		sources = append(sources, spec)
 	}
-	sinks, err := buildSinks(cfg, out)
+	sinks, err := buildSinks(cfg, out, logger)
 	if err != nil {
 		return nil, err
 	}
 	return pipeline.New(logger, cfg.DataDir, cfg.ShutdownGrace, sources, sinks)
 }
 
-func buildSinks(cfg config.File, out io.Writer) ([]pipeline.SinkSpec, error) {
+func buildSinks(cfg config.File, out io.Writer, logger *slog.Logger) ([]pipeline.SinkSpec, error) {
 	var sinks []pipeline.SinkSpec
 	for _, s := range cfg.Sinks {
 		var snk sink.Sink
@@ -130,6 +131,12 @@ func buildSinks(cfg config.File, out io.Writer) ([]pipeline.SinkSpec, error) {
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
 			snk = fs
+		case "loki":
+			ls, err := loki.New(s.Loki, logger.With("sink", s.Name), nil)
+			if err != nil {
+				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
+			}
+			snk = ls
 		default:
 			return nil, fmt.Errorf("sink %s: type %q not supported", s.Name, s.Type)
 		}

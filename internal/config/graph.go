@@ -11,6 +11,7 @@ import (
 	"github.com/starmates/logshipd/internal/normalize"
 	"github.com/starmates/logshipd/internal/sink"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
+	"github.com/starmates/logshipd/internal/sink/loki"
 )
 
 // Source is one entry of `sources`. Name and Type are required; Service,
@@ -100,6 +101,7 @@ type Sink struct {
 	Queue sink.QueueConfig
 
 	File sinkfile.Config
+	Loki loki.Config
 
 	problems Problems
 }
@@ -107,7 +109,7 @@ type Sink struct {
 var sinkCommon = map[string]bool{"name": true, "type": true, "queue": true}
 
 // SinkTypes lists the accepted sink types.
-var SinkTypes = []string{"file"}
+var SinkTypes = []string{"file", "loki"}
 
 // UnmarshalYAML decodes the common keys and the type's own keys strictly.
 func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
@@ -131,6 +133,10 @@ func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
 		s.File = sinkfile.DefaultConfig()
 		s.problems = append(s.problems, decodeStrict(n, &s.File, sinkCommon, "", path)...)
 		s.problems = append(s.problems, validated(s.File.Validate(), "", n.Line, path)...)
+	case "loki":
+		s.Loki = loki.DefaultConfig()
+		s.problems = append(s.problems, decodeStrict(n, &s.Loki, sinkCommon, "", path)...)
+		s.problems = append(s.problems, validated(s.Loki.Validate(), "", n.Line, path)...)
 	case "":
 		s.problems = append(s.problems, Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("required (one of %v)", SinkTypes)})
 	default:
