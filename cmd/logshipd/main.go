@@ -39,7 +39,7 @@ CloudWatch-ready JSON record, and ships it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newNormalizeCmd(logger), newTailCmd(logger), newRunCmd(logger), newValidateCmd(), newReplayCmd(logger), newVersionCmd())
+	root.AddCommand(newNormalizeCmd(logger), newTailCmd(logger), newRunCmd(logger), newValidateCmd(), newReplayCmd(logger), newHealthCmd(), newVersionCmd())
 	return root
 }
 

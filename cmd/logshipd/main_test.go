@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -239,4 +240,28 @@ func TestReplayCommand(t *testing.T) {
 	summary, err = execute(t, t.Context(), nil, "replay", "-c", cfg, logf)
 	require.NoError(t, err)
 	assert.Contains(t, summary, "1 skipped (already shipped)")
+}
+
+func TestHealthAgainstRunningDaemon(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := filepath.Join(dir, "c.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nmetrics: {listen: \"127.0.0.1:%d\"}\nsources: [{name: app, type: file, include: [\"%s/*.log\"]}]\nsinks: [{name: out, type: file, path: %s/out.jsonl}]\n", dir, port, dir, dir)), 0o600))
+	_, err := execute(t, t.Context(), nil, "health", "-c", cfg)
+	require.Error(t, err, "nothing listens yet")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := execute(t, ctx, nil, "run", "-c", cfg)
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		_, err := execute(t, t.Context(), nil, "health", "-c", cfg)
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond)
+	out, err := execute(t, t.Context(), nil, "health", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--ready")
+	require.NoError(t, err)
+	assert.Contains(t, out, "ok")
+	cancel()
+	require.NoError(t, <-done)
 }

@@ -96,6 +96,9 @@ func normalizeStream(ctx context.Context, eng *normalize.Engine, r io.Reader, w 
 	var werr error
 	if write == nil {
 		write = func(bw *bufio.Writer, rec *event.Record) error {
+			if rec.BelowLevel {
+				return nil
+			}
 			bw.Write(rec.JSON)
 			return bw.WriteByte('\n')
 		}

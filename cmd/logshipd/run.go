@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	filesrc "github.com/starmates/logshipd/internal/ingest/file"
 	"github.com/starmates/logshipd/internal/ingest/forward"
 	"github.com/starmates/logshipd/internal/ingest/stdin"
+	"github.com/starmates/logshipd/internal/metrics"
 	"github.com/starmates/logshipd/internal/pipeline"
 	"github.com/starmates/logshipd/internal/sink"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
@@ -34,13 +36,13 @@ of input (stdin at EOF).`,
 			if err != nil {
 				return err
 			}
-			p, err := buildPipeline(cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout())
+			d, err := buildDaemon(cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
 			logger.Info("logshipd running", "version", version, "sources", len(cfg.Sources), "sinks", len(cfg.Sinks))
-			err = p.Run(cmd.Context())
-			logger.Info("logshipd stopped", "records", p.Stats().Committed.Load())
+			err = d.run(cmd.Context())
+			logger.Info("logshipd stopped", "records", d.p.Stats().Committed.Load())
 			return err
 		},
 	}
@@ -82,10 +84,35 @@ func loadForRun(path string) (config.File, error) {
 	return cfg, nil
 }
 
-func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writer) (*pipeline.Pipeline, error) {
+// daemon is a built pipeline plus its metrics listener.
+type daemon struct {
+	p       *pipeline.Pipeline
+	metrics *metrics.Server
+}
+
+func (d *daemon) run(ctx context.Context) error {
+	if d.metrics == nil {
+		return d.p.Run(ctx)
+	}
+	if err := d.metrics.Listen(); err != nil {
+		return err
+	}
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	merr := make(chan error, 1)
+	go func() { merr <- d.metrics.Run(mctx) }()
+	err := d.p.Run(ctx)
+	stop()
+	if e := <-merr; e != nil && !errors.Is(e, context.Canceled) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writer) (*daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
+	self := metrics.NewSelfCollector()
 	var sources []pipeline.SourceSpec
 	for _, s := range cfg.Sources {
 		spec := pipeline.SourceSpec{Name: s.Name, Normalize: s.NormalizeConfig(cfg.Normalize)}
@@ -97,17 +124,21 @@ func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Wr
 			}
 			spec.Source = src
 		case "file":
-			src, err := filesrc.New(s.Name, s.File, cfg.DataDir, logger.With("source", s.Name), nil)
+			st := &filesrc.Stats{}
+			src, err := filesrc.New(s.Name, s.File, cfg.DataDir, logger.With("source", s.Name), st)
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", s.Name, err)
 			}
 			spec.Source = src
+			registerFileStats(self, s.Name, st)
 		case "forward":
-			src, err := forward.New(s.Name, s.Forward, logger.With("source", s.Name), nil)
+			st := &forward.Stats{}
+			src, err := forward.New(s.Name, s.Forward, logger.With("source", s.Name), st)
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", s.Name, err)
 			}
 			spec.Source = src
+			registerForwardStats(self, s.Name, st)
 		default:
 			return nil, fmt.Errorf("source %s: type %q not supported", s.Name, s.Type)
 		}
@@ -117,7 +148,30 @@ func buildPipeline(cfg config.File, logger *slog.Logger, in io.Reader, out io.Wr
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.New(logger, cfg.DataDir, cfg.ShutdownGrace, sources, sinks)
+	d := &daemon{}
+	var deriver *metrics.Deriver
+	if cfg.Metrics.Listen != "" {
+		if deriver, err = metrics.NewDeriver(cfg.Metrics, logger.With("component", "metrics")); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		sinks = append(sinks, pipeline.SinkSpec{Name: "metrics", Sink: deriver, Queue: sink.DefaultQueueConfig()})
+	}
+	if d.p, err = pipeline.New(logger, cfg.DataDir, cfg.ShutdownGrace, sources, sinks); err != nil {
+		return nil, err
+	}
+	if deriver != nil {
+		d.metrics = metrics.NewServer(cfg.Metrics, logger.With("component", "metrics"))
+		d.metrics.Registry().MustRegister(deriver, self)
+		self.AddPipeline(d.p, &d.p.NormStats)
+		for i, w := range d.p.Workers() {
+			q := sink.DefaultQueueConfig()
+			if i < len(sinks) {
+				q = sinks[i].Queue
+			}
+			d.metrics.AddReadiness("sink "+w.Name(), metrics.QueueNotFull(w.Name(), w.Stats(), int64(q.MaxBatches), int64(q.MaxBytes)))
+		}
+	}
+	return d, nil
 }
 
 func buildSinks(cfg config.File, out io.Writer, logger *slog.Logger) ([]pipeline.SinkSpec, error) {

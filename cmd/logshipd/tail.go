@@ -56,7 +56,7 @@ and message, with stack traces indented. --json prints canonical records.
 			}
 			useColor := color == "always" || (color == "auto" && isTTY(cmd.OutOrStdout()))
 			write := func(bw *bufio.Writer, rec *event.Record) error {
-				if rec.Level < minLevel || (service != "" && rec.Service != service) {
+				if rec.BelowLevel || rec.Level < minLevel || (service != "" && rec.Service != service) {
 					return nil
 				}
 				if asJSON {

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/starmates/logshipd/internal/metrics"
 	"github.com/starmates/logshipd/internal/normalize"
 )
 
@@ -33,6 +34,9 @@ type File struct {
 	DataDir string `yaml:"data_dir"`
 	// ShutdownGrace bounds the drain on SIGTERM (ECS stops after 30 s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Metrics is the /metrics, /healthz, /readyz listener and the derived
+	// request metrics (empty listen disables both).
+	Metrics metrics.Config `yaml:"metrics"`
 	// Sources and Sinks of the daemon (run); decoded per type.
 	Sources []Source `yaml:"sources"`
 	Sinks   []Sink   `yaml:"sinks"`
@@ -42,7 +46,7 @@ type File struct {
 // project and service are empty: when set in the file they override the
 // normalize section's values (normalize.DefaultConfig holds the defaults).
 func Default() File {
-	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second}
+	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second, Metrics: metrics.DefaultConfig()}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -102,6 +106,9 @@ func Parse(name string, raw []byte) (File, error) {
 	}
 	cfg.Resolve()
 	probs = append(probs, validated(cfg.Normalize.Validate(), name, 0, "normalize")...)
+	if cfg.Metrics.Listen != "" {
+		probs = append(probs, validated(cfg.Metrics.Validate(), name, 0, "metrics")...)
+	}
 	if cfg.ShutdownGrace <= 0 || cfg.ShutdownGrace > 10*time.Minute {
 		probs = append(probs, Problem{File: name, Key: "shutdown_grace", Msg: fmt.Sprintf("%s: must be in (0, 10m]", cfg.ShutdownGrace)})
 	}

@@ -86,6 +86,8 @@ type Item struct {
 	// metrics); Stream is the container stream or file path.
 	Source string
 	Stream string
+	// BelowLevel: see Record.BelowLevel.
+	BelowLevel bool
 }
 
 // Batch is a run of records from one source lane, owned by the batch (copied
@@ -115,6 +117,6 @@ func (b *Batch) Append(r *Record, source, stream string) {
 		Off: off, Len: len(r.JSON), Time: r.Time, Level: r.Level, Service: r.Service,
 		Environment: r.Environment, Project: r.Project, TrackingID: string(r.TrackingID[:r.TrackingIDLen]),
 		TraceID: r.TraceID, SpanID: r.SpanID, HasTrace: r.HasTrace, HasSpan: r.HasSpan,
-		Source: source, Stream: stream,
+		Source: source, Stream: stream, BelowLevel: r.BelowLevel,
 	})
 }

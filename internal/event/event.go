@@ -65,6 +65,10 @@ type Record struct {
 	// Line is the 1-based number, within its stream, of the physical line
 	// the record started on.
 	Line int64
+	// BelowLevel marks a record under its environment's level filter: log
+	// destinations skip it (counted), derived telemetry (metrics) still
+	// sees it.
+	BelowLevel bool
 }
 
 // TrackingIDString returns the tracking id as a string (allocates).

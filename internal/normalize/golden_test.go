@@ -28,6 +28,9 @@ func normalizeAll(t testing.TB, cfg Config, data []byte) []byte {
 	require.NoError(t, err)
 	var out bytes.Buffer
 	st := eng.NewStream(Origin{Kind: "file", Path: "input.log"}, func(r *event.Record) {
+		if r.BelowLevel {
+			return
+		}
 		out.Write(r.JSON)
 		out.WriteByte('\n')
 	})

@@ -107,7 +107,11 @@ func TestLevelFilterPerEnvironment(t *testing.T) {
 	eng, err := New(cfg, nil)
 	require.NoError(t, err)
 	var got []string
-	st := eng.NewStream(Origin{}, func(r *event.Record) { got = append(got, gjson.GetBytes(r.JSON, "message").Str) })
+	st := eng.NewStream(Origin{}, func(r *event.Record) {
+		if !r.BelowLevel {
+			got = append(got, gjson.GetBytes(r.JSON, "message").Str)
+		}
+	})
 	for _, l := range strings.Split(strings.TrimSpace(input), "\n") {
 		st.Write([]byte(l), goldenNow)
 	}

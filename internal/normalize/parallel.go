@@ -117,6 +117,9 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 			defer wg.Done()
 			var out *[]byte
 			st := e.NewStream(origin, func(rec *event.Record) {
+				if rec.BelowLevel {
+					return
+				}
 				*out = append(*out, rec.JSON...)
 				*out = append(*out, '\n')
 			})

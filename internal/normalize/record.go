@@ -424,8 +424,8 @@ func countLeaves(raw []byte) int {
 	return n
 }
 
-// encode builds the canonical record for p. It returns nil when the level
-// filter drops the record.
+// encode builds the canonical record for p. Records under the level filter
+// are still built (metrics count them) and marked BelowLevel.
 func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time) *event.Record {
 	f := p.f
 	e.arena.Reset()
@@ -434,9 +434,10 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 	if f.Environment.Kind == parse.KindString && len(f.Environment.B) > 0 {
 		environment = e.internStr(f.Environment.B)
 	}
+	below := false
 	if minLv, ok := e.minLevel[environment]; ok && lv < minLv {
 		e.stats.LevelFiltered.Add(1)
-		return nil
+		below = true
 	}
 	t, timeSource := e.recordTime(p, now)
 	if timeSource == "ingest" {
@@ -522,7 +523,7 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 		tracking = traceID
 	}
 	rec := &e.rec
-	*rec = event.Record{Time: t, Level: lv, Service: service, Environment: environment, Project: project, Line: p.lineNo}
+	*rec = event.Record{Time: t, Level: lv, Service: service, Environment: environment, Project: project, Line: p.lineNo, BelowLevel: below}
 	if tracking != nil {
 		n := len(lowerInto(rec.TrackingID[:0], tracking))
 		rec.TrackingIDLen = uint8(n)

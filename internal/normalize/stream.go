@@ -34,7 +34,8 @@ func (e *Engine) Stats() *Stats { return e.stats }
 func (e *Engine) Config() Config { return e.cfg }
 
 // Emit receives each canonical record. The record and its JSON are valid
-// only until Emit returns (see event.Record).
+// only until Emit returns (see event.Record). Records under the level filter
+// are passed on with BelowLevel set: log outputs must skip them.
 type Emit func(*event.Record)
 
 // Stream normalizes the lines of one source in order. It keeps multiline
@@ -315,9 +316,7 @@ func (s *Stream) flushJoiner(j *joiner, now time.Time) {
 		s.eng.stats.InvalidUTF8.Add(1)
 	}
 	s.eng.stats.formats[j.p.format].Add(1)
-	if rec := s.enc.encode(&j.p, &s.origin, j.env, now); rec != nil {
-		s.emit(rec)
-	}
+	s.emit(s.enc.encode(&j.p, &s.origin, j.env, now))
 }
 
 // Watermark returns the input offset below which every line's records have

@@ -432,6 +432,9 @@ func encodeBatch(b *event.Batch) []byte {
 		if it.HasSpan {
 			flags |= 2
 		}
+		if it.BelowLevel {
+			flags |= 4
+		}
 		out = append(out, flags)
 		str(it.Service)
 		str(it.Environment)
@@ -483,6 +486,7 @@ func decodeBatch(p []byte) (*event.Batch, error) {
 		it.Time = time.Unix(0, ts).UTC()
 		it.Level = event.Level(p[k])
 		flags := p[k+1]
+		it.BelowLevel = flags&4 != 0
 		p = p[k+2:]
 		var ok bool
 		for _, dst := range []*string{&it.Service, &it.Environment, &it.Project, &it.TrackingID, &it.Source, &it.Stream} {

@@ -22,6 +22,11 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// AllLevels is implemented by sinks that want the records under the level
+// filter too (derived metrics). Every other sink never sees them: the worker
+// removes them before Send and counts them as filtered.
+type AllLevels interface{ AllLevels() bool }
+
 // AgeLimiter is implemented by sinks whose destination refuses records by
 // age (CloudWatch: older than 14 days or the retention, more than 2 h in the
 // future; Loki: older than its reject window). The worker dead-letters such
@@ -101,6 +106,7 @@ type Stats struct {
 	Sent          atomic.Int64 // records delivered
 	DeadLettered  atomic.Int64 // records refused for good (dead-lettered)
 	Dropped       atomic.Int64 // records dropped by drop_newest
+	Filtered      atomic.Int64 // records under the level filter, not sent
 	Errors        atomic.Int64 // failed Send attempts
 	Retries       atomic.Int64
 	QueueBatches  atomic.Int64
@@ -366,6 +372,11 @@ func (w *Worker) CloseSink(ctx context.Context) error {
 // deliver sends b with retries and returns its final status.
 func (w *Worker) deliver(ctx context.Context, b *event.Batch) event.Status {
 	start := time.Now()
+	if al, ok := w.sink.(AllLevels); !ok || !al.AllLevels() {
+		if b = w.dropBelowLevel(b); len(b.Items) == 0 {
+			return event.Delivered
+		}
+	}
 	var refused event.Status
 	if al, ok := w.sink.(AgeLimiter); ok {
 		var st event.Status
@@ -380,6 +391,35 @@ func (w *Worker) deliver(ctx context.Context, b *event.Batch) event.Status {
 	}
 	st := w.send(ctx, b, start)
 	return max(st, refused)
+}
+
+// dropBelowLevel returns b without the records under the level filter.
+func (w *Worker) dropBelowLevel(b *event.Batch) *event.Batch {
+	n := 0
+	for i := range b.Items {
+		if b.Items[i].BelowLevel {
+			n++
+		}
+	}
+	if n == 0 {
+		return b
+	}
+	w.stats.Filtered.Add(int64(n))
+	return subBatch(b, func(it *event.Item) bool { return !it.BelowLevel })
+}
+
+// subBatch copies the items keep accepts into a new batch sharing b's Ack.
+func subBatch(b *event.Batch, keep func(*event.Item) bool) *event.Batch {
+	nb := &event.Batch{Ack: b.Ack}
+	for i := range b.Items {
+		if it := b.Items[i]; keep(&it) {
+			off := len(nb.Buf)
+			nb.Buf = append(nb.Buf, b.Buf[it.Off:it.Off+it.Len+1]...)
+			it.Off = off
+			nb.Items = append(nb.Items, it)
+		}
+	}
+	return nb
 }
 
 // filterAge dead-letters the records al refuses by age and returns a batch
@@ -406,17 +446,7 @@ func (w *Worker) filterAge(al AgeLimiter, b *event.Batch, now time.Time) (*event
 	for _, r := range reasons {
 		w.stats.countDead(r, 1)
 	}
-	nb := &event.Batch{Ack: b.Ack}
-	for i := range b.Items {
-		if al.AgeReason(b.Items[i].Time, now) == "" {
-			it := b.Items[i]
-			off := len(nb.Buf)
-			nb.Buf = append(nb.Buf, b.Buf[it.Off:it.Off+it.Len+1]...)
-			it.Off = off
-			nb.Items = append(nb.Items, it)
-		}
-	}
-	return nb, event.Rejected
+	return subBatch(b, func(it *event.Item) bool { return al.AgeReason(it.Time, now) == "" }), event.Rejected
 }
 
 func (w *Worker) send(ctx context.Context, b *event.Batch, start time.Time) event.Status {
