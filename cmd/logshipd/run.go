@@ -17,6 +17,7 @@ import (
 	"github.com/starmates/logshipd/internal/metrics"
 	"github.com/starmates/logshipd/internal/pipeline"
 	"github.com/starmates/logshipd/internal/sink"
+	"github.com/starmates/logshipd/internal/sink/cloudwatch"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
 	"github.com/starmates/logshipd/internal/sink/loki"
 )
@@ -185,6 +186,12 @@ func buildSinks(cfg config.File, out io.Writer, logger *slog.Logger) ([]pipeline
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
 			snk = fs
+		case "cloudwatch":
+			cs, err := cloudwatch.New(context.Background(), s.CloudWatch, logger.With("sink", s.Name), nil)
+			if err != nil {
+				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
+			}
+			snk = cs
 		case "loki":
 			ls, err := loki.New(s.Loki, logger.With("sink", s.Name), nil)
 			if err != nil {

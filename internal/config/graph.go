@@ -10,6 +10,7 @@ import (
 	"github.com/starmates/logshipd/internal/ingest/stdin"
 	"github.com/starmates/logshipd/internal/normalize"
 	"github.com/starmates/logshipd/internal/sink"
+	"github.com/starmates/logshipd/internal/sink/cloudwatch"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
 	"github.com/starmates/logshipd/internal/sink/loki"
 )
@@ -100,8 +101,9 @@ type Sink struct {
 	Line  int
 	Queue sink.QueueConfig
 
-	File sinkfile.Config
-	Loki loki.Config
+	File       sinkfile.Config
+	Loki       loki.Config
+	CloudWatch cloudwatch.Config
 
 	problems Problems
 }
@@ -109,7 +111,7 @@ type Sink struct {
 var sinkCommon = map[string]bool{"name": true, "type": true, "queue": true}
 
 // SinkTypes lists the accepted sink types.
-var SinkTypes = []string{"file", "loki"}
+var SinkTypes = []string{"cloudwatch", "loki", "file"}
 
 // UnmarshalYAML decodes the common keys and the type's own keys strictly.
 func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
@@ -133,6 +135,10 @@ func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
 		s.File = sinkfile.DefaultConfig()
 		s.problems = append(s.problems, decodeStrict(n, &s.File, sinkCommon, "", path)...)
 		s.problems = append(s.problems, validated(s.File.Validate(), "", n.Line, path)...)
+	case "cloudwatch":
+		s.CloudWatch = cloudwatch.DefaultConfig()
+		s.problems = append(s.problems, decodeStrict(n, &s.CloudWatch, sinkCommon, "", path)...)
+		s.problems = append(s.problems, validated(s.CloudWatch.Validate(), "", n.Line, path)...)
 	case "loki":
 		s.Loki = loki.DefaultConfig()
 		s.problems = append(s.problems, decodeStrict(n, &s.Loki, sinkCommon, "", path)...)
