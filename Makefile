@@ -45,9 +45,9 @@ bench:
 golden:
 	$(GO) test ./internal/normalize/ -run TestGolden -update
 
-## demo: the README's first command (normalize the bundled example logs)
+## demo: the README's first command (the daemon on the bundled example logs)
 demo:
-	$(GO) run ./cmd/logshipd tail -c examples/logshipd.yaml 'examples/logs/*.log'
+	cat examples/logs/*.log | $(GO) run ./cmd/logshipd run -c examples/logshipd.yaml
 
 clean:
 	rm -rf bin/
