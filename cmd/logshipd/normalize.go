@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,6 +64,7 @@ func (n *normFlags) engine() (*normalize.Engine, error) {
 func newNormalizeCmd(logger *slog.Logger) *cobra.Command {
 	var nf normFlags
 	var workers int
+	var cpuprofile string
 	cmd := &cobra.Command{
 		Use:   "normalize",
 		Short: "Normalize stdin to canonical NDJSON on stdout",
@@ -76,6 +79,17 @@ where a new record certainly starts, so multiline records are never split.`,
 			if err != nil {
 				return err
 			}
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			err = eng.RunParallel(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), normalize.Origin{Kind: "stdin"},
 				normalize.ParallelConfig{Workers: workers, MaxLine: nf.maxLine})
 			st := eng.Stats()
@@ -85,6 +99,7 @@ where a new record certainly starts, so multiline records are never split.`,
 	}
 	nf.register(cmd.Flags())
 	cmd.Flags().IntVar(&workers, "workers", 0, "parallel normalizers (default: number of CPUs)")
+	cmd.Flags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile (pprof) to this file")
 	return cmd
 }
 

@@ -54,6 +54,7 @@ type encoder struct {
 	out   []byte
 	arena parse.Arena
 	rec   event.Record
+	tc    timeCache
 	keys  [][]byte   // attrs keys already written (dedup)
 	spill []parse.KV // slot values of the wrong type, written under attrs
 }
@@ -147,6 +148,34 @@ func (e *encoder) recordTime(p *pending, now time.Time) (time.Time, string) {
 	return now.UTC(), "ingest"
 }
 
+// timeCache remembers the formatted "2006-01-02T15:04:05" of the last
+// second seen: consecutive records share it, and formatting the date is
+// the costly part.
+type timeCache struct {
+	sec    int64
+	prefix [19]byte
+}
+
+// appendTimeCached is appendTime with the second's prefix cached.
+func (c *timeCache) appendTime(dst []byte, t time.Time, frac int) []byte {
+	sec := t.Unix()
+	if sec != c.sec || c.prefix[0] == 0 {
+		c.sec = sec
+		b := appendTime(c.prefix[:0], t, 0)
+		copy(c.prefix[:], b[1:20])
+	}
+	dst = append(dst, '"')
+	dst = append(dst, c.prefix[:]...)
+	dst = append(dst, '.')
+	ns := t.Nanosecond()
+	if frac == 3 {
+		dst = appendInt(dst, ns/1e6, 3)
+	} else {
+		dst = appendInt(dst, ns/1e3, 6)
+	}
+	return append(dst, 'Z', '"')
+}
+
 // appendTime writes "2006-01-02T15:04:05.000Z" with digits digits of fraction (3 or 6).
 func appendTime(dst []byte, t time.Time, frac int) []byte {
 	y, mo, d := t.Date()
@@ -205,9 +234,14 @@ func isUUIDv4(b []byte) bool {
 	return b[14] == '4' && (v == '8' || v == '9' || v == 'a' || v == 'b')
 }
 
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
+var hexTable = func() (t [256]bool) {
+	for _, c := range "0123456789abcdefABCDEF" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isHex(c byte) bool { return hexTable[c] }
 
 func isHexN(b []byte, n int) bool {
 	if len(b) != n {
@@ -632,11 +666,11 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	e.spill = e.spill[:0]
 	leaves := 0
 	dst = append(dst, `{"timestamp":`...)
-	dst = appendTime(dst, rec.Time, 6)
+	dst = e.tc.appendTime(dst, rec.Time, 6)
 	leaves++
 	if e.atFields {
 		dst = append(dst, `,"@timestamp":`...)
-		dst = appendTime(dst, rec.Time, 3)
+		dst = e.tc.appendTime(dst, rec.Time, 3)
 		leaves++
 	}
 	lvName := rec.Level.String()
