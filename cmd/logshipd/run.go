@@ -16,6 +16,7 @@ import (
 	"github.com/starmates/logshipd/internal/ingest/stdin"
 	"github.com/starmates/logshipd/internal/metrics"
 	"github.com/starmates/logshipd/internal/pipeline"
+	"github.com/starmates/logshipd/internal/spanevents"
 	"github.com/starmates/logshipd/internal/sink"
 	"github.com/starmates/logshipd/internal/sink/cloudwatch"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
@@ -150,6 +151,22 @@ func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writ
 		return nil, err
 	}
 	d := &daemon{}
+	if cfg.SpanEvents.On() {
+		se, err := spanevents.New(cfg.SpanEvents.Config, logger.With("component", "span_events"))
+		if err != nil {
+			return nil, fmt.Errorf("span_events: %w", err)
+		}
+		sinks = append(sinks, pipeline.SinkSpec{Name: "span_events", Sink: se, Queue: sink.DefaultQueueConfig()})
+		st := se.Stats()
+		self.AddSink("span_events", metrics.SinkFuncs{Errors: func() map[string]int64 {
+			return map[string]int64{"export": st.ExportErrors.Load()}
+		}})
+		self.AddCounterFunc("logshipd_span_events_created_total", "Spans created from ERROR records.", nil, func() float64 { return float64(st.SpansCreated.Load()) })
+		self.AddCounterFunc("logshipd_span_events_exported_total", "Spans exported over OTLP.", nil, func() float64 { return float64(st.SpansExported.Load()) })
+		for reason, f := range map[string]func() int64{"queue_full": st.DroppedQueueFull.Load, "export_failed": st.DroppedExportFailed.Load, "closed": st.DroppedClosed.Load} {
+			self.AddCounterFunc("logshipd_span_events_dropped_total", "Span events dropped after bounded retries or a full queue, by reason.", map[string]string{"reason": reason}, func() float64 { return float64(f()) })
+		}
+	}
 	var deriver *metrics.Deriver
 	if cfg.Metrics.Listen != "" {
 		if deriver, err = metrics.NewDeriver(cfg.Metrics, logger.With("component", "metrics")); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/starmates/logshipd/internal/metrics"
 	"github.com/starmates/logshipd/internal/normalize"
+	"github.com/starmates/logshipd/internal/spanevents"
 )
 
 // File is the top-level configuration file.
@@ -37,6 +38,9 @@ type File struct {
 	// Metrics is the /metrics, /healthz, /readyz listener and the derived
 	// request metrics (empty listen disables both).
 	Metrics metrics.Config `yaml:"metrics"`
+	// SpanEvents turns ERROR records into OTLP span events (see
+	// docs/sinks/spanevents.md).
+	SpanEvents SpanEvents `yaml:"span_events"`
 	// Sources and Sinks of the daemon (run); decoded per type.
 	Sources []Source `yaml:"sources"`
 	Sinks   []Sink   `yaml:"sinks"`
@@ -46,7 +50,24 @@ type File struct {
 // project and service are empty: when set in the file they override the
 // normalize section's values (normalize.DefaultConfig holds the defaults).
 func Default() File {
-	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second, Metrics: metrics.DefaultConfig()}
+	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second, Metrics: metrics.DefaultConfig(),
+		SpanEvents: SpanEvents{Config: spanevents.DefaultConfig()}}
+}
+
+// SpanEvents is the span_events section: the span-events stage's own keys
+// plus `enabled`. Unset, the stage runs when an endpoint is configured here
+// or in OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.
+type SpanEvents struct {
+	Enabled           *bool `yaml:"enabled"`
+	spanevents.Config `yaml:",inline"`
+}
+
+// On reports whether the span-events stage runs.
+func (s *SpanEvents) On() bool {
+	if s.Enabled != nil {
+		return *s.Enabled
+	}
+	return s.Endpoint != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -108,6 +129,9 @@ func Parse(name string, raw []byte) (File, error) {
 	probs = append(probs, validated(cfg.Normalize.Validate(), name, 0, "normalize")...)
 	if cfg.Metrics.Listen != "" {
 		probs = append(probs, validated(cfg.Metrics.Validate(), name, 0, "metrics")...)
+	}
+	if cfg.SpanEvents.On() {
+		probs = append(probs, validated(cfg.SpanEvents.Validate(), name, 0, "span_events")...)
 	}
 	if cfg.ShutdownGrace <= 0 || cfg.ShutdownGrace > 10*time.Minute {
 		probs = append(probs, Problem{File: name, Key: "shutdown_grace", Msg: fmt.Sprintf("%s: must be in (0, 10m]", cfg.ShutdownGrace)})

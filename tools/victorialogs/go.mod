@@ -1,0 +1,3 @@
+module github.com/starmates/logshipd/tools/victorialogs
+
+go 1.26.8
