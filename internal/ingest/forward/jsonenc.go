@@ -6,7 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/starmates/logshipd/internal/jsonx"
 )
 
 // Append-style msgpack -> JSON encoding. The output is always valid JSON
@@ -16,59 +17,12 @@ import (
 
 const maxDepth = 64
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendJSONString appends s as a JSON string literal (jsonx rules:
+// invalid UTF-8 becomes U+FFFD, control characters are escaped).
+func appendJSONString(dst, s []byte) []byte { return jsonx.AppendString(dst, s) }
 
 // appendJSONStringS is appendJSONString for a string.
-func appendJSONStringS(dst []byte, s string) []byte {
-	// The conversion does not escape: appendJSONString only reads s.
-	return appendJSONString(dst, []byte(s))
-}
+func appendJSONStringS(dst []byte, s string) []byte { return jsonx.AppendStr(dst, s) }
 
 // appendFloat writes f the way encoding/json does.
 func appendFloat(dst []byte, f float64, bits int) []byte {
