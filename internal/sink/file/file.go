@@ -123,6 +123,9 @@ func (s *Sink) Send(_ context.Context, b *event.Batch) error {
 		}
 		return nil
 	}
+	if !strings.Contains(s.cfg.Path, "{") {
+		return s.sendOne(b) // one file: the batch buffer is already NDJSON
+	}
 	touched := map[*handle]struct{}{}
 	for i := range b.Items {
 		h, err := s.open(s.pathFor(&b.Items[i]))
@@ -151,6 +154,30 @@ func (s *Sink) Send(_ context.Context, b *event.Batch) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// sendOne writes a whole batch to the single configured file.
+func (s *Sink) sendOne(b *event.Batch) error {
+	h, err := s.open(s.cfg.Path)
+	if err != nil {
+		return err
+	}
+	if s.cfg.RotateBytes > 0 && h.size > 0 && h.size+int64(len(b.Buf)) > s.cfg.RotateBytes {
+		if h, err = s.rotate(h); err != nil {
+			return err
+		}
+	}
+	if _, err := h.w.Write(b.Buf); err != nil {
+		return err
+	}
+	h.size += int64(len(b.Buf))
+	if err := h.w.Flush(); err != nil {
+		return err
+	}
+	if s.cfg.Fsync {
+		return h.f.Sync()
 	}
 	return nil
 }
