@@ -41,7 +41,7 @@ func TestExpand(t *testing.T) {
 func TestStrictAndValidated(t *testing.T) {
 	_, err := Parse("t.yaml", []byte("environment: dev\nbogus: 1\n"))
 	require.ErrorContains(t, err, "bogus")
-	require.ErrorContains(t, err, "line 2")
+	require.ErrorContains(t, err, "t.yaml:2")
 	_, err = Parse("t.yaml", []byte("normalize:\n  max_fields: 5\n  format: nope\n"))
 	require.ErrorContains(t, err, "max_fields")
 	require.ErrorContains(t, err, "format")
