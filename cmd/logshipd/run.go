@@ -16,11 +16,11 @@ import (
 	"github.com/starmates/logshipd/internal/ingest/stdin"
 	"github.com/starmates/logshipd/internal/metrics"
 	"github.com/starmates/logshipd/internal/pipeline"
-	"github.com/starmates/logshipd/internal/spanevents"
 	"github.com/starmates/logshipd/internal/sink"
 	"github.com/starmates/logshipd/internal/sink/cloudwatch"
 	sinkfile "github.com/starmates/logshipd/internal/sink/file"
 	"github.com/starmates/logshipd/internal/sink/loki"
+	"github.com/starmates/logshipd/internal/spanevents"
 )
 
 func newRunCmd(logger *slog.Logger) *cobra.Command {
@@ -146,7 +146,7 @@ func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writ
 		}
 		sources = append(sources, spec)
 	}
-	sinks, err := buildSinks(cfg, out, logger)
+	sinks, err := buildSinksWithStats(cfg, out, logger, self)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +193,12 @@ func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writ
 }
 
 func buildSinks(cfg config.File, out io.Writer, logger *slog.Logger) ([]pipeline.SinkSpec, error) {
+	return buildSinksWithStats(cfg, out, logger, nil)
+}
+
+// buildSinksWithStats builds the sinks and, when self is set, registers the
+// destinations' own counters (CloudWatch rejections by reason, ...).
+func buildSinksWithStats(cfg config.File, out io.Writer, logger *slog.Logger, self *metrics.SelfCollector) ([]pipeline.SinkSpec, error) {
 	var sinks []pipeline.SinkSpec
 	for _, s := range cfg.Sinks {
 		var snk sink.Sink
@@ -204,17 +210,25 @@ func buildSinks(cfg config.File, out io.Writer, logger *slog.Logger) ([]pipeline
 			}
 			snk = fs
 		case "cloudwatch":
-			cs, err := cloudwatch.New(context.Background(), s.CloudWatch, logger.With("sink", s.Name), nil)
+			st := &cloudwatch.Stats{}
+			cs, err := cloudwatch.New(context.Background(), s.CloudWatch, logger.With("sink", s.Name), st)
 			if err != nil {
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
 			snk = cs
+			if self != nil {
+				self.AddSink(s.Name, metrics.SinkFuncs{Rejected: st.RejectedByReason})
+			}
 		case "loki":
-			ls, err := loki.New(s.Loki, logger.With("sink", s.Name), nil)
+			st := &loki.Stats{}
+			ls, err := loki.New(s.Loki, logger.With("sink", s.Name), st)
 			if err != nil {
 				return nil, fmt.Errorf("sink %s: %w", s.Name, err)
 			}
 			snk = ls
+			if self != nil {
+				self.AddSink(s.Name, metrics.SinkFuncs{Rejected: st.Rejected})
+			}
 		default:
 			return nil, fmt.Errorf("sink %s: type %q not supported", s.Name, s.Type)
 		}
