@@ -16,6 +16,46 @@ import (
 // keys ("request.headers") live in the parser's arena until the next Parse.
 type JSONParser struct {
 	arena Arena
+	bad   bool // a string with an invalid escape was seen: the line is not JSON
+}
+
+// validEscapes reports whether every backslash in a raw JSON string literal
+// starts a valid escape (gjson's unescape would silently cut the string at
+// an invalid one).
+func validEscapes(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(raw) {
+			return false
+		}
+		switch raw[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i++
+		case 'u':
+			if i+5 >= len(raw) {
+				return false
+			}
+			for _, c := range []byte(raw[i+2 : i+6]) {
+				if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+					return false
+				}
+			}
+			i += 5
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkString marks the parse bad when a string result holds an invalid
+// escape. Strings without a backslash are not scanned again.
+func (p *JSONParser) checkString(r gjson.Result) {
+	if r.Type == gjson.String && len(r.Str) != len(r.Raw)-2 && !validEscapes(r.Raw) {
+		p.bad = true
+	}
 }
 
 // Name implements Parser.
@@ -39,21 +79,33 @@ func sstr(b []byte) string {
 }
 
 // JSONValue converts a gjson result into a Value. String results share
-// memory with the parsed input unless they contained escapes.
+// memory with the parsed input unless they contained escapes. Values whose
+// raw text is not valid JSON (gjson iterates leniently) become strings, so
+// whatever is emitted stays valid JSON.
 func JSONValue(r gjson.Result) Value {
 	switch r.Type {
 	case gjson.String:
 		return Value{B: bstr(r.Str), Kind: KindString}
 	case gjson.Number:
-		return Value{B: bstr(r.Raw), Kind: KindNumber}
+		if b := bstr(r.Raw); IsJSONNumber(b) {
+			return Value{B: b, Kind: KindNumber}
+		}
 	case gjson.True, gjson.False:
-		return Value{B: bstr(r.Raw), Kind: KindBool}
+		if r.Raw == "true" || r.Raw == "false" {
+			return Value{B: bstr(r.Raw), Kind: KindBool}
+		}
 	case gjson.Null:
-		return Value{Kind: KindNull}
+		if r.Raw == "null" {
+			return Value{Kind: KindNull}
+		}
 	case gjson.JSON:
-		return Value{B: bstr(r.Raw), Kind: KindJSON}
+		if gjson.Valid(r.Raw) {
+			return Value{B: bstr(r.Raw), Kind: KindJSON}
+		}
+	default:
+		return Value{}
 	}
-	return Value{}
+	return Value{B: bstr(r.Raw), Kind: KindString}
 }
 
 func trimSpace(b []byte) []byte {
@@ -67,20 +119,39 @@ func trimSpace(b []byte) []byte {
 }
 
 // Parse implements Parser.
+//
+// The object is walked once with gjson's lenient iterator instead of being
+// validated first: the line is accepted only when the iteration reached the
+// closing brace (a truncated or broken line is not JSON, it is text), and
+// every value is checked as it is converted (JSONValue), so the output is
+// valid JSON whatever the input. Nested objects kept whole are validated.
 func (p *JSONParser) Parse(line []byte, f *Fields) bool {
 	line = trimSpace(line)
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
 		return false
 	}
-	if !gjson.ValidBytes(line) {
+	p.arena.Reset()
+	p.bad = false
+	end := 1
+	gjson.Parse(sstr(line)).ForEach(func(k, v gjson.Result) bool {
+		end = v.Index + len(v.Raw)
+		p.checkString(k)
+		p.checkString(v)
+		p.top(f, bstr(k.Str), v)
+		return !p.bad
+	})
+	if p.bad {
 		return false
 	}
-	p.arena.Reset()
+	// The values must run up to the final brace: a truncated or broken line
+	// stops the iteration early and is text, not JSON (f is then discarded).
+	for end < len(line)-1 && (line[end] == ' ' || line[end] == '\t' || line[end] == '\r' || line[end] == '\n') {
+		end++
+	}
+	if end != len(line)-1 {
+		return false
+	}
 	f.Format = "json"
-	gjson.Parse(sstr(line)).ForEach(func(k, v gjson.Result) bool {
-		p.top(f, bstr(k.Str), v)
-		return true
-	})
 	return true
 }
 
@@ -89,6 +160,8 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 		if string(key) == "attrs" {
 			// logshipd's own output read back: unknown fields stay unknown.
 			v.ForEach(func(ck, cv gjson.Result) bool {
+				p.checkString(ck)
+				p.checkString(cv)
 				f.AddExtra(bstr(ck.Str), JSONValue(cv))
 				return true
 			})
@@ -105,6 +178,8 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 // group walks a nested object of a known group.
 func (p *JSONParser) group(f *Fields, g Group, key []byte, obj gjson.Result) {
 	obj.ForEach(func(ck, cv gjson.Result) bool {
+		p.checkString(ck)
+		p.checkString(cv)
 		ckey := bstr(ck.Str)
 		val := JSONValue(cv)
 		if cv.IsObject() {
