@@ -102,12 +102,18 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 		cfg.ChunkSize = 256 << 10
 	}
 	type job struct {
-		seq  int
-		data []byte
-		now  time.Time
-		out  chan []byte
+		seq   int
+		data  []byte
+		now   time.Time
+		out   chan []byte
+		flush bool // sequential lane: flush pending records after data
 	}
 	jobs := make(chan *job, cfg.Workers*2)
+	// The sequential lane takes input without safe boundaries (container
+	// envelopes, whose multiline state is per container and stream): one
+	// persistent Stream keeps that state across chunks, so memory stays
+	// bounded by the chunk size instead of growing until a boundary shows.
+	seqJobs := make(chan *job, 2)
 	order := make(chan *job, cfg.Workers*4)
 	outPool := sync.Pool{New: func() any { b := make([]byte, 0, 2*cfg.ChunkSize); return &b }}
 	var wg sync.WaitGroup
@@ -135,6 +141,30 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var out *[]byte
+		st := e.NewStream(origin, func(rec *event.Record) {
+			if rec.BelowLevel {
+				return
+			}
+			*out = append(*out, rec.JSON...)
+			*out = append(*out, '\n')
+		})
+		fr := ingest.NewFramer(cfg.MaxLine)
+		for j := range seqJobs {
+			out = outPool.Get().(*[]byte)
+			*out = (*out)[:0]
+			fr.Feed(j.data, func(line []byte) { st.Write(line, j.now) })
+			if j.flush {
+				fr.End(func(line []byte) { st.Write(line, j.now) })
+				st.Flush(j.now)
+			}
+			j.out <- *out
+			out = nil
+		}
+	}()
 	// Writer: outputs in order.
 	werr := make(chan error, 1)
 	go func() {
@@ -153,11 +183,28 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 	b := e.newBoundary()
 	seq := 0
 	var carry []byte
-	dispatch := func(data []byte, now time.Time) {
-		j := &job{seq: seq, data: data, now: now, out: make(chan []byte, 1)}
+	seqOpen := false // the sequential lane holds state that must be flushed first
+	send := func(data []byte, now time.Time, sequential, flush bool) {
+		j := &job{seq: seq, data: data, now: now, out: make(chan []byte, 1), flush: flush}
 		seq++
 		order <- j
-		jobs <- j
+		if sequential {
+			seqJobs <- j
+		} else {
+			jobs <- j
+		}
+	}
+	// dispatch sends a chunk that ends at a safe boundary (or at the end of
+	// the input). If the sequential lane holds state, the chunk continues it
+	// and goes there (flushed at its end: the next line starts a record);
+	// otherwise the chunk also starts at a boundary and any worker takes it.
+	dispatch := func(data []byte, now time.Time) {
+		if seqOpen {
+			send(data, now, true, true)
+			seqOpen = false
+			return
+		}
+		send(data, now, false, false)
 	}
 	// Relay: a blocked Read cannot be cancelled, and the flush timeout must
 	// fire while the input is idle.
@@ -197,7 +244,12 @@ loop:
 			// Idle input: what is carried is complete up to its last newline.
 			if complete := bytes.LastIndexByte(carry, '\n') + 1; complete > 0 {
 				chunk := append([]byte(nil), carry[:complete]...)
-				dispatch(chunk, time.Now())
+				if seqOpen {
+					send(chunk, time.Now(), true, true) // the flush timeout passed
+					seqOpen = false
+				} else {
+					dispatch(chunk, time.Now())
+				}
 				carry = append(carry[:0], carry[complete:]...)
 			}
 		case data, ok := <-chunks:
@@ -219,6 +271,13 @@ loop:
 					carry = append(carry[:0], carry[cut:]...)
 				}
 			}
+			if complete = bytes.LastIndexByte(carry, '\n') + 1; complete > 4*cfg.ChunkSize {
+				// No safe boundary for a while (container envelopes): hand the
+				// complete lines to the sequential lane, which keeps state.
+				send(append([]byte(nil), carry[:complete]...), now, true, false)
+				seqOpen = true
+				carry = append(carry[:0], carry[complete:]...)
+			}
 			if len(carry) > cfg.MaxLine+cfg.ChunkSize && complete == 0 {
 				// One line longer than max_line: pass it on (the worker's
 				// framer cuts and marks it) rather than growing without bound.
@@ -230,10 +289,13 @@ loop:
 			}
 		}
 	}
-	if len(carry) > 0 {
+	if seqOpen {
+		send(carry, time.Now(), true, true)
+	} else if len(carry) > 0 {
 		dispatch(carry, time.Now())
 	}
 	close(jobs)
+	close(seqJobs)
 	wg.Wait()
 	close(order)
 	if err := <-werr; err != nil {
