@@ -371,9 +371,15 @@ func (g *groupWriter) str(k string, v parse.Value) {
 	g.dst = jsonx.AppendString(g.dst, v.B)
 }
 
-func (g *groupWriter) raw(k string, b []byte) {
+// hexID writes an already validated hex id in lower case (nothing for nil).
+func (g *groupWriter) hexID(k string, id []byte) {
+	if id == nil {
+		return
+	}
 	g.key(k)
-	g.dst = append(g.dst, b...)
+	g.dst = append(g.dst, '"')
+	g.dst = lowerInto(g.dst, id)
+	g.dst = append(g.dst, '"')
 }
 
 // num writes a numeric slot; numbers written as strings ("200", "1.5") are
@@ -740,18 +746,8 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	leaves += g.leaves
 
 	g = groupWriter{dst: dst, name: "tracing", spill: &e.spill}
-	if traceID != nil {
-		g.key("trace_id")
-		g.dst = append(g.dst, '"')
-		g.dst = lowerInto(g.dst, traceID)
-		g.dst = append(g.dst, '"')
-	}
-	if spanID != nil {
-		g.key("span_id")
-		g.dst = append(g.dst, '"')
-		g.dst = lowerInto(g.dst, spanID)
-		g.dst = append(g.dst, '"')
-	}
+	g.hexID("trace_id", traceID)
+	g.hexID("span_id", spanID)
 	dst = g.close()
 	leaves += g.leaves
 
