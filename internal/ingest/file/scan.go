@@ -595,12 +595,13 @@ func (m *manager) genEnded(t *tracker, s *stream, reason endReason) bool {
 	}
 	s.ck.rekey(best.st, best.path, clamp)
 	s.copyMode = true
+	// Log before the new tracker starts: from then on s belongs to it.
+	m.log.Info("file content continues in its rotated copy", "path", t.path(), "copy", best.path, "offset", s.offset, "copy_size", best.st.size)
 	nt := m.newTracker(best.path, best.st, s)
 	nt.adopt(best.f)
 	m.launchLocked(nt)
 	if reason == reasonTruncated {
 		m.stats.RotationsCopyTruncate.Add(1)
 	}
-	m.log.Info("file content continues in its rotated copy", "path", t.path(), "copy", best.path, "offset", s.offset, "copy_size", best.st.size)
 	return true
 }
