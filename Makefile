@@ -10,7 +10,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 FUZZTIME ?= 10s
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test unit fuzz bench golden demo clean
+.PHONY: build test unit fuzz bench bench-run golden demo clean
 
 ## build: static binary at bin/logshipd, stamped with VERSION and COMMIT
 build:
@@ -40,6 +40,10 @@ fuzz:
 ## bench: benchmarks of the internal packages with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+## bench-run: whole-process benchmarks (W1-W4, normalize and run shapes) into docs/performance.md
+bench-run:
+	$(GO) run ./bench/run
 
 ## golden: rewrite the normalizer's golden files (review the diff!)
 golden:
