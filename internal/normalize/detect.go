@@ -16,6 +16,9 @@ var formatNames = [...]string{
 
 const plainIndex = len(formatNames) - 1
 
+// jsonIndex is the index of the JSON parser.
+const jsonIndex = 0
+
 // lenientStart is the index of the first lenient parser (logfmt).
 const lenientStart = 14
 

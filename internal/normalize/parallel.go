@@ -43,9 +43,7 @@ func (b *boundary) safeLine(line []byte) bool {
 	}
 	switch c := line[0]; {
 	case c == '{':
-		if bytes.Contains(line, keyLog) {
-			return false // possibly a docker/firelens envelope
-		}
+		// JSON: safe unless the parser sees a container envelope below.
 	case c >= '0' && c <= '9':
 		var u unwrapped
 		if unwrapCRI(line, &u) {
@@ -57,7 +55,8 @@ func (b *boundary) safeLine(line []byte) bool {
 			return false
 		}
 	}
-	return b.det.parse(line, &b.f) != plainIndex
+	idx := b.det.parse(line, &b.f)
+	return idx != plainIndex && !(idx == jsonIndex && b.f.Envelope)
 }
 
 // lastSafe returns the start offset of the last safe line in buf (which

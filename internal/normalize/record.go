@@ -55,8 +55,16 @@ type encoder struct {
 	arena parse.Arena
 	rec   event.Record
 	tc    timeCache
-	keys  [][]byte   // attrs keys already written (dedup)
-	spill []parse.KV // slot values of the wrong type, written under attrs
+
+	// encoding caches (see identity and originPrefix)
+	idBytes                     []byte
+	idService, idEnv, idProject string
+	originBytes                 []byte
+	originFor                   *Origin
+	originEnv                   *envMeta
+	originLeaves                int
+	keys                        [][]byte   // attrs keys already written (dedup)
+	spill                       []parse.KV // slot values of the wrong type, written under attrs
 }
 
 func newEncoder(cfg *Config, stats *Stats) (*encoder, error) {
@@ -259,12 +267,21 @@ func isHexN(b []byte, n int) bool {
 	return !zero
 }
 
-func lowerInto(dst []byte, b []byte) []byte {
-	for _, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
+var lowerTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if i >= 'A' && i <= 'Z' {
+			t[i] = byte(i) + 'a' - 'A'
 		}
-		dst = append(dst, c)
+	}
+	return t
+}()
+
+func lowerInto(dst []byte, b []byte) []byte {
+	n := len(dst)
+	dst = append(dst, b...)
+	for i := n; i < len(dst); i++ {
+		dst[i] = lowerTable[dst[i]]
 	}
 	return dst
 }
@@ -369,6 +386,57 @@ func (g *groupWriter) str(k string, v parse.Value) {
 	}
 	g.key(k)
 	g.dst = jsonx.AppendString(g.dst, v.B)
+}
+
+// identity appends the service/environment/project members, reusing the
+// encoding of the last triple (they rarely change within a stream).
+func (e *encoder) identity(dst []byte, service, environment, project string) []byte {
+	if service != e.idService || environment != e.idEnv || project != e.idProject || e.idBytes == nil {
+		b := append(e.idBytes[:0], `,"service":`...)
+		b = jsonx.AppendStr(b, service)
+		b = append(b, `,"environment":`...)
+		b = jsonx.AppendStr(b, environment)
+		b = append(b, `,"project":`...)
+		b = jsonx.AppendStr(b, project)
+		e.idBytes, e.idService, e.idEnv, e.idProject = b, service, environment, project
+	}
+	return append(dst, e.idBytes...)
+}
+
+// originPrefix returns the encoded origin members that come before
+// "format" (kind, file and the container wrapper), each followed by ','.
+func (e *encoder) originPrefix(origin *Origin, env *envMeta) []byte {
+	if e.originFor == origin && e.originEnv == env && e.originBytes != nil {
+		return e.originBytes
+	}
+	b := e.originBytes[:0]
+	n := 0
+	member := func(k, v string) {
+		if v == "" {
+			return
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		b = jsonx.AppendStr(b, v)
+		b = append(b, ',')
+		n++
+	}
+	if origin != nil {
+		member("kind", origin.Kind)
+		member("file", origin.Path)
+	}
+	if env != nil {
+		member("wrapper", env.format)
+		member("stream", env.stream)
+		member("container_id", env.containerID)
+		member("container_name", env.containerName)
+		member("ecs_cluster", env.ecsCluster)
+		member("ecs_task_arn", env.ecsTaskARN)
+		member("ecs_task_definition", env.ecsTaskDef)
+	}
+	e.originBytes, e.originFor, e.originEnv, e.originLeaves = b, origin, env, n
+	return b
 }
 
 // hexID writes an already validated hex id in lower case (nothing for nil).
@@ -690,12 +758,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 		dst = append(dst, '"')
 		leaves++
 	}
-	dst = append(dst, `,"service":`...)
-	dst = jsonx.AppendStr(dst, rec.Service)
-	dst = append(dst, `,"environment":`...)
-	dst = jsonx.AppendStr(dst, rec.Environment)
-	dst = append(dst, `,"project":`...)
-	dst = jsonx.AppendStr(dst, rec.Project)
+	dst = e.identity(dst, rec.Service, rec.Environment, rec.Project)
 	dst = append(dst, `,"tracking_id":`...)
 	dst = jsonx.AppendString(dst, rec.TrackingID[:rec.TrackingIDLen])
 	dst = append(dst, `,"message":`...)
@@ -727,7 +790,13 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	leaves += g.leaves
 
 	g = groupWriter{dst: dst, name: "response", spill: &e.spill}
-	g.int("status", f.Response.Status)
+	if st := f.Response.Status; st.Set() {
+		if n, ok := atoi(st.B); ok && n >= 100 && n <= 599 {
+			g.int("status", st)
+		} else {
+			g.misfit("status", st) // not an HTTP status: kept under attrs
+		}
+	}
 	g.int("size", f.Response.Size)
 	g.str("content_type", f.Response.ContentType)
 	dst = g.close()
@@ -815,32 +884,17 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = g.close()
 	leaves += g.leaves
 
+	// The origin's source and container members are constant per stream and
+	// joiner: they are encoded once and copied.
 	g = groupWriter{dst: dst, name: "origin", spill: &e.spill}
-	if origin != nil {
-		if origin.Kind != "" {
-			g.key("kind")
-			g.dst = jsonx.AppendStr(g.dst, origin.Kind)
-		}
-		if origin.Path != "" {
-			g.key("file")
-			g.dst = jsonx.AppendStr(g.dst, origin.Path)
-		}
-	}
-	if env != nil {
-		g.key("wrapper")
-		g.dst = jsonx.AppendStr(g.dst, env.format)
-		for _, kv := range [...]struct{ k, v string }{
-			{"stream", env.stream}, {"container_id", env.containerID}, {"container_name", env.containerName},
-			{"ecs_cluster", env.ecsCluster}, {"ecs_task_arn", env.ecsTaskARN}, {"ecs_task_definition", env.ecsTaskDef},
-		} {
-			if kv.v != "" {
-				g.key(kv.k)
-				g.dst = jsonx.AppendStr(g.dst, kv.v)
-			}
-		}
-	}
-	g.key("format")
-	g.dst = jsonx.AppendStr(g.dst, formatNames[p.format])
+	g.dst = append(g.dst, `,"origin":{`...)
+	g.opened = true
+	g.dst = append(g.dst, e.originPrefix(origin, env)...)
+	g.dst = append(g.dst, `"format":`...)
+	g.leaves += e.originLeaves + 1
+	g.dst = append(g.dst, '"')
+	g.dst = append(g.dst, formatNames[p.format]...) // a constant: nothing to escape
+	g.dst = append(g.dst, '"')
 	if len(f.Level) > 0 {
 		g.key("level_raw")
 		g.dst = jsonx.AppendString(g.dst, f.Level)

@@ -140,33 +140,49 @@ func (s *Stream) WriteAt(line []byte, start, end int64, now time.Time) {
 		line = stripANSI(s.arena.Alloc(len(line))[:0], line)
 	}
 	s.curStart = start
-	if unwrap(line, &s.u, &s.arena) {
-		j := s.joinerFor(s.u.key, &s.u.meta)
-		payload := s.u.payload
-		if len(j.partial) > 0 {
-			s.curStart = j.partialStart
-		}
-		if s.u.partial {
-			if len(j.partial) == 0 {
-				j.partialStart = start
-			}
-			j.partial = append(j.partial, payload...)
-			if len(j.partial) < maxPartialBytes {
-				s.eng.stats.PartialJoined.Add(1)
-				return
-			}
-			s.eng.stats.PartialOverflow.Add(1)
-			payload = j.partial
-		} else if len(j.partial) > 0 {
-			j.partial = append(j.partial, payload...)
-			payload = j.partial
-		}
-		s.line(j, payload, s.u.time, s.u.hasTime, now)
-		j.partial = j.partial[:0]
+	// CRI and compose prefixes are recognised up front; JSON envelopes
+	// (Docker json-file, FireLens) by the JSON parser itself, so plain JSON
+	// lines are not scanned twice.
+	if len(line) > 0 && line[0] != '{' && unwrap(line, &s.u, &s.arena) {
+		s.envelope(start, now)
 		return
 	}
 	j := s.joinerFor(nil, nil)
-	s.line(j, line, time.Time{}, false, now)
+	if s.line(j, line, time.Time{}, false, now, true) {
+		return
+	}
+	if unwrapJSON(line, &s.u, &s.arena) {
+		s.envelope(start, now)
+		return
+	}
+	s.line(j, line, time.Time{}, false, now, false) // looked like an envelope, is not one
+}
+
+// envelope processes the unwrapped payload in s.u: partial re-joining,
+// then the container/stream joiner.
+func (s *Stream) envelope(start int64, now time.Time) {
+	j := s.joinerFor(s.u.key, &s.u.meta)
+	payload := s.u.payload
+	if len(j.partial) > 0 {
+		s.curStart = j.partialStart
+	}
+	if s.u.partial {
+		if len(j.partial) == 0 {
+			j.partialStart = start
+		}
+		j.partial = append(j.partial, payload...)
+		if len(j.partial) < maxPartialBytes {
+			s.eng.stats.PartialJoined.Add(1)
+			return
+		}
+		s.eng.stats.PartialOverflow.Add(1)
+		payload = j.partial
+	} else if len(j.partial) > 0 {
+		j.partial = append(j.partial, payload...)
+		payload = j.partial
+	}
+	s.line(j, payload, s.u.time, s.u.hasTime, now, false)
+	j.partial = j.partial[:0]
 }
 
 func isBlank(b []byte) bool {
@@ -178,7 +194,10 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool, now time.Time) {
+// line feeds one payload line to joiner j. With envelopes set, a JSON line
+// that looks like a container envelope is not consumed: line returns false
+// and the caller unwraps it.
+func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool, now time.Time, envelopes bool) bool {
 	cur := 1 - j.slot
 	if bytes.IndexByte(payload, 0x1b) >= 0 {
 		j.bufs[cur] = stripANSI(j.bufs[cur][:0], payload)
@@ -193,16 +212,19 @@ func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool,
 		} else {
 			s.eng.stats.EmptyLines.Add(1)
 		}
-		return
+		return true
 	}
 	if j.has && s.indentCont(j, ln) {
 		s.appendBody(j, ln)
-		return
+		return true
 	}
 	idx := j.det[cur].parse(ln, &j.fields[cur])
+	if envelopes && j.fields[cur].Envelope && idx == jsonIndex {
+		return false
+	}
 	if idx == plainIndex && j.has && s.plainCont(j, ln) {
 		s.appendBody(j, ln)
-		return
+		return true
 	}
 	if j.has {
 		s.flushJoiner(j, now)
@@ -218,7 +240,7 @@ func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool,
 		// than waiting for the next line or the flush timeout (latency, and
 		// Forward acks that wait for delivery).
 		s.flushJoiner(j, now)
-		return
+		return true
 	}
 	switch {
 	case formatNames[idx] == "go-panic":
@@ -227,6 +249,7 @@ func (s *Stream) line(j *joiner, payload []byte, envTime time.Time, hasEnv bool,
 		j.state, j.p.trace = stPyTrace, tracePython
 		// A bare traceback: the whole record is the trace.
 	}
+	return true
 }
 
 // indentCont handles indented continuation lines.

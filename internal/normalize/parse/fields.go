@@ -94,6 +94,11 @@ type Fields struct {
 
 	// Extra holds the fields without a schema slot, in input order.
 	Extra []KV
+
+	// Envelope is set by the JSON parser when the object looks like a
+	// container runtime's wrapper (a "log" string next to stream, source or
+	// container_* keys): the normalizer then unwraps it instead.
+	Envelope bool
 }
 
 // LevelScheme names the scale of a numeric level.

@@ -17,6 +17,8 @@ import (
 type JSONParser struct {
 	arena Arena
 	bad   bool // a string with an invalid escape was seen: the line is not JSON
+	// envelope detection (see Fields.Envelope)
+	sawLog, sawContainer bool
 }
 
 // validEscapes reports whether every backslash in a raw JSON string literal
@@ -131,17 +133,23 @@ func (p *JSONParser) Parse(line []byte, f *Fields) bool {
 		return false
 	}
 	p.arena.Reset()
-	p.bad = false
+	p.bad, p.sawLog, p.sawContainer = false, false, false
 	end := 1
 	gjson.Parse(sstr(line)).ForEach(func(k, v gjson.Result) bool {
 		end = v.Index + len(v.Raw)
 		p.checkString(k)
 		p.checkString(v)
 		p.top(f, bstr(k.Str), v)
-		return !p.bad
+		return !p.bad && !(p.sawLog && p.sawContainer)
 	})
 	if p.bad {
 		return false
+	}
+	if p.sawLog && p.sawContainer {
+		// A container envelope: the caller unwraps (and validates) it.
+		f.Envelope = true
+		f.Format = "json"
+		return true
 	}
 	// The values must run up to the final brace: a truncated or broken line
 	// stops the iteration early and is text, not JSON (f is then discarded).
@@ -156,6 +164,14 @@ func (p *JSONParser) Parse(line []byte, f *Fields) bool {
 }
 
 func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
+	if v.Type == gjson.String {
+		switch string(key) {
+		case "log":
+			p.sawLog = true
+		case "stream", "source", "container_id", "container_name":
+			p.sawContainer = true
+		}
+	}
 	if v.IsObject() {
 		if string(key) == "attrs" {
 			// logshipd's own output read back: unknown fields stay unknown.
