@@ -33,7 +33,8 @@ type unwrapped struct {
 }
 
 var (
-	keyLog = []byte(`"log"`)
+	keyLog    = []byte(`"log"`)
+	prefixLog = []byte(`{"log":`)
 )
 
 func unwrap(line []byte, u *unwrapped, arena *parse.Arena) bool {

@@ -147,6 +147,12 @@ func (s *Stream) WriteAt(line []byte, start, end int64, now time.Time) {
 		s.envelope(start, now)
 		return
 	}
+	// Docker json-file always starts with "log"; most FireLens/Fluent Bit
+	// records do too: unwrap those directly instead of parsing them twice.
+	if bytes.HasPrefix(line, prefixLog) && unwrapJSON(line, &s.u, &s.arena) {
+		s.envelope(start, now)
+		return
+	}
 	j := s.joinerFor(nil, nil)
 	if s.line(j, line, time.Time{}, false, now, true) {
 		return
