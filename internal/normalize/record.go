@@ -56,6 +56,8 @@ type encoder struct {
 	rec   event.Record
 	tc    timeCache
 
+	lastIntern string
+
 	// encoding caches (see identity and originPrefix)
 	idBytes                     []byte
 	idService, idEnv, idProject string
@@ -84,7 +86,11 @@ func newEncoder(cfg *Config, stats *Stats) (*encoder, error) {
 // internStr returns a stable string for b, bounded so that hostile input
 // cannot grow the table without limit.
 func (e *encoder) internStr(b []byte) string {
+	if e.lastIntern != "" && string(b) == e.lastIntern {
+		return e.lastIntern // the common case: the same service as the last record
+	}
 	if s, ok := e.intern[string(b)]; ok {
+		e.lastIntern = s
 		return s
 	}
 	s := string(b)
