@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starmates/logshipd/internal/event"
@@ -50,12 +51,24 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Stats are the stdin source's counters.
+type Stats struct {
+	Lines          atomic.Int64 // lines read
+	Bytes          atomic.Int64 // bytes read
+	LinesTruncated atomic.Int64 // lines cut at max_line_bytes
+	ReadErrors     atomic.Int64
+}
+
 // Source reads one io.Reader (os.Stdin in the daemon).
 type Source struct {
-	name string
-	cfg  Config
-	r    io.Reader
+	name  string
+	cfg   Config
+	r     io.Reader
+	stats Stats
 }
+
+// Stats returns the counters.
+func (s *Source) Stats() *Stats { return &s.stats }
 
 // New returns a stdin source reading r.
 func New(name string, cfg Config, r io.Reader) (*Source, error) {
@@ -135,6 +148,7 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 			if !ok {
 				select {
 				case err := <-errc:
+					s.stats.ReadErrors.Add(1)
 					return fmt.Errorf("read stdin: %w", err)
 				default:
 				}
@@ -157,10 +171,13 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 				}
 				return ingest.ErrEndOfInput
 			}
+			s.stats.Bytes.Add(int64(len(chunk)))
 			framer.Feed(chunk, func(line []byte) {
 				lane.Write(line, -1, -1, now)
 				pendingBytes += len(line) + 1
+				s.stats.Lines.Add(1)
 			})
+			s.stats.LinesTruncated.Store(framer.Truncated())
 			if pendingBytes >= s.cfg.BatchMaxBytes {
 				if err := commit(); err != nil {
 					return err
