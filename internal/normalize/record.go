@@ -746,11 +746,14 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	e.spill = e.spill[:0]
 	leaves := 0
 	dst = append(dst, `{"timestamp":`...)
-	dst = e.tc.appendTime(dst, rec.Time, 6)
+	ts := len(dst)
+	dst = e.tc.appendTime(dst, rec.Time, 6) // "2006-01-02T15:04:05.000000Z"
 	leaves++
 	if e.atFields {
+		// @timestamp is the same text truncated to milliseconds.
 		dst = append(dst, `,"@timestamp":`...)
-		dst = e.tc.appendTime(dst, rec.Time, 3)
+		dst = append(dst, dst[ts:ts+24]...)
+		dst = append(dst, 'Z', '"')
 		leaves++
 	}
 	lvName := rec.Level.String()
@@ -768,11 +771,14 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	dst = append(dst, `,"tracking_id":`...)
 	dst = jsonx.AppendString(dst, rec.TrackingID[:rec.TrackingIDLen])
 	dst = append(dst, `,"message":`...)
+	ms := len(dst)
 	dst = jsonx.AppendString(dst, msg)
+	me := len(dst)
 	leaves += 5
 	if e.atFields {
+		// The twin is the same encoded text: copy it instead of escaping twice.
 		dst = append(dst, `,"@message":`...)
-		dst = jsonx.AppendString(dst, msg)
+		dst = append(dst, dst[ms:me]...)
 		leaves++
 	}
 
