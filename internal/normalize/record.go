@@ -654,7 +654,7 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 	}
 
 	for attempt := 0; ; attempt++ {
-		out := e.write(p, origin, env, rec, msg, stack, excClass, &ti, traceID, spanID, invalidTracking, timeSource, rawOK)
+		out := e.write(p, origin, env, rec, msg, stack, excClass, &ti, traceID, spanID, invalidTracking, timeSource, rawOK, tracking != nil)
 		if len(out) <= e.cfg.MaxEventBytes || attempt >= 8 {
 			e.out = out
 			break
@@ -740,7 +740,7 @@ func boolInt(b bool) int {
 // flattening; attrs that do not fit max_fields are moved into one
 // stringified attrs_overflow field, last ones first.
 func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Record, msg, stack, excClass []byte,
-	ti *traceInfo, traceID, spanID, invalidTracking []byte, timeSource string, rawOK bool) []byte {
+	ti *traceInfo, traceID, spanID, invalidTracking []byte, timeSource string, rawOK, trackingValid bool) []byte {
 	f := p.f
 	dst := e.out[:0]
 	e.spill = e.spill[:0]
@@ -769,7 +769,13 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	}
 	dst = e.identity(dst, rec.Service, rec.Environment, rec.Project)
 	dst = append(dst, `,"tracking_id":`...)
-	dst = jsonx.AppendString(dst, rec.TrackingID[:rec.TrackingIDLen])
+	if trackingValid {
+		dst = append(dst, '"') // a validated UUID or hex id: nothing to escape
+		dst = append(dst, rec.TrackingID[:rec.TrackingIDLen]...)
+		dst = append(dst, '"')
+	} else {
+		dst = jsonx.AppendString(dst, rec.TrackingID[:rec.TrackingIDLen])
+	}
 	dst = append(dst, `,"message":`...)
 	ms := len(dst)
 	dst = jsonx.AppendString(dst, msg)
