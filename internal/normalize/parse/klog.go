@@ -51,6 +51,9 @@ func (p *KlogParser) Parse(line []byte, f *Fields) bool {
 		date = line[1:5]
 	case 8:
 		year, _ = digits(line[1:], 4)
+		if year < minYear || year > maxYear {
+			return false
+		}
 		date, noYear = line[5:9], false
 	default:
 		return false

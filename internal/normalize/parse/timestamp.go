@@ -25,11 +25,18 @@ func digits(b []byte, n int) (int, bool) {
 	return v, true
 }
 
-// validDate checks the ranges of a written date. Years before 1000 are not
-// log timestamps (and "0000-01-01T00:00:00+01:00" would land in year -1).
+// validDate checks the ranges of a written date. Years outside 1970..2200
+// are not log timestamps (and "0000-01-01T00:00:00+01:00" would land in
+// year -1): such text is not taken as a time.
 func validDate(y, mo, d, h, mi, s int) bool {
-	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && s <= 60 && y >= 1000
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 24 && mi <= 59 && s <= 60 && y >= minYear && y <= maxYear
 }
+
+// The years a written timestamp may carry.
+const (
+	minYear = 1970
+	maxYear = 2200
+)
 
 // fraction parses ".123456789" or ",123" at b[0]; returns nanoseconds and bytes used.
 func fraction(b []byte) (ns int, n int) {
