@@ -692,18 +692,26 @@ func (e *encoder) cut(msg, stack *[]byte, f *parse.Fields, over int) bool {
 			best, bestLen = i, l
 		}
 	}
-	var extra *parse.KV
+	// attrs string values and keys (a key can be as long as a value)
+	var extra *[]byte
+	var extraVal *parse.Value
 	for i := range f.Extra {
 		kv := &f.Extra[i]
-		if kv.Val.Kind == parse.KindString && len(kv.Val.B) > bestLen {
-			extra, bestLen = kv, len(kv.Val.B)
+		if (kv.Val.Kind == parse.KindString || kv.Val.Kind == parse.KindJSON) && len(kv.Val.B) > bestLen {
+			extra, extraVal, bestLen = &kv.Val.B, &kv.Val, len(kv.Val.B)
 		}
+		if len(kv.Key) > bestLen {
+			extra, extraVal, bestLen = &kv.Key, nil, len(kv.Key)
+		}
+	}
+	if extraVal != nil {
+		extraVal.Kind = parse.KindString // a nested object or array too big to keep is cut as text
 	}
 	var target *[]byte
 	mult := 1
 	switch {
 	case extra != nil:
-		target = &extra.Val.B
+		target = extra
 	case best >= 0:
 		target, mult = cands[best].b, cands[best].mult
 	default:
