@@ -655,7 +655,7 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 
 	for attempt := 0; ; attempt++ {
 		out := e.write(p, origin, env, rec, msg, stack, excClass, &ti, traceID, spanID, invalidTracking, timeSource, rawOK, tracking != nil)
-		if len(out) <= e.cfg.MaxEventBytes || attempt >= 8 {
+		if len(out) <= e.cfg.MaxEventBytes || attempt >= 64 {
 			e.out = out
 			break
 		}
