@@ -57,25 +57,35 @@ func (s *Source) UnmarshalYAML(n *yaml.Node) error {
 	switch s.Type {
 	case "stdin":
 		s.Stdin = stdin.DefaultConfig()
-		s.problems = append(s.problems, decodeStrict(n, &s.Stdin, sourceCommon, "", path)...)
-		s.problems = append(s.problems, validated(s.Stdin.Validate(), "", n.Line, path)...)
+		s.problems = append(s.problems, decodeTyped(n, &s.Stdin, sourceCommon, path)...)
 	case "file":
 		s.File = file.DefaultConfig()
-		s.problems = append(s.problems, decodeStrict(n, &s.File, sourceCommon, "", path)...)
-		s.problems = append(s.problems, validated(s.File.Validate(), "", n.Line, path)...)
+		s.problems = append(s.problems, decodeTyped(n, &s.File, sourceCommon, path)...)
 	case "forward":
 		s.Forward = forward.DefaultConfig()
-		s.problems = append(s.problems, decodeStrict(n, &s.Forward, sourceCommon, "", path)...)
-		s.problems = append(s.problems, validated(s.Forward.Validate(), "", n.Line, path)...)
-	case "":
-		s.problems = append(s.problems, Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("required (one of %v)", SourceTypes)})
+		s.problems = append(s.problems, decodeTyped(n, &s.Forward, sourceCommon, path)...)
 	default:
-		s.problems = append(s.problems, Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("%q: unknown (one of %v)", s.Type, SourceTypes)})
+		s.problems = append(s.problems, typeProblem(n, path, s.Type, SourceTypes))
 	}
 	return nil
 }
 
-// Normalize returns the normalize config of this source.
+// decodeTyped strictly decodes a source's or sink's own keys over the
+// defaults already in cfg and validates the result.
+func decodeTyped(n *yaml.Node, cfg interface{ Validate() error }, common map[string]bool, path string) Problems {
+	probs := decodeStrict(n, cfg, common, "", path)
+	return append(probs, validated(cfg.Validate(), "", n.Line, path)...)
+}
+
+// typeProblem reports a missing or unknown type.
+func typeProblem(n *yaml.Node, path, typ string, known []string) Problem {
+	if typ == "" {
+		return Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("required (one of %v)", known)}
+	}
+	return Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("%q: unknown (one of %v)", typ, known)}
+}
+
+// NormalizeConfig returns the normalize config of this source.
 func (s *Source) NormalizeConfig(base normalize.Config) normalize.Config {
 	c := base
 	if s.Service != "" {
@@ -133,20 +143,15 @@ func (s *Sink) UnmarshalYAML(n *yaml.Node) error {
 	switch s.Type {
 	case "file":
 		s.File = sinkfile.DefaultConfig()
-		s.problems = append(s.problems, decodeStrict(n, &s.File, sinkCommon, "", path)...)
-		s.problems = append(s.problems, validated(s.File.Validate(), "", n.Line, path)...)
+		s.problems = append(s.problems, decodeTyped(n, &s.File, sinkCommon, path)...)
 	case "cloudwatch":
 		s.CloudWatch = cloudwatch.DefaultConfig()
-		s.problems = append(s.problems, decodeStrict(n, &s.CloudWatch, sinkCommon, "", path)...)
-		s.problems = append(s.problems, validated(s.CloudWatch.Validate(), "", n.Line, path)...)
+		s.problems = append(s.problems, decodeTyped(n, &s.CloudWatch, sinkCommon, path)...)
 	case "loki":
 		s.Loki = loki.DefaultConfig()
-		s.problems = append(s.problems, decodeStrict(n, &s.Loki, sinkCommon, "", path)...)
-		s.problems = append(s.problems, validated(s.Loki.Validate(), "", n.Line, path)...)
-	case "":
-		s.problems = append(s.problems, Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("required (one of %v)", SinkTypes)})
+		s.problems = append(s.problems, decodeTyped(n, &s.Loki, sinkCommon, path)...)
 	default:
-		s.problems = append(s.problems, Problem{Line: n.Line, Key: path + ".type", Msg: fmt.Sprintf("%q: unknown (one of %v)", s.Type, SinkTypes)})
+		s.problems = append(s.problems, typeProblem(n, path, s.Type, SinkTypes))
 	}
 	return nil
 }

@@ -399,7 +399,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GetLogEvents":
 		out, aerr = s.getLogEvents(body)
 	default:
-		aerr = &apiError{400, "UnknownOperationException", "operation " + op + " is not implemented by the double"}
+		aerr = &apiError{400, "UnknownOperationException", "operation " + op + " is outside what the double serves"}
 	}
 	if aerr != nil {
 		s.writeErr(w, aerr)
