@@ -120,3 +120,14 @@ func (b *Batch) Append(r *Record, source, stream string) {
 		Source: source, Stream: stream, BelowLevel: r.BelowLevel,
 	})
 }
+
+// AppendBatch copies o's records (not its Ack) to the end of b.
+func (b *Batch) AppendBatch(o *Batch) {
+	off := len(b.Buf)
+	b.Buf = append(b.Buf, o.Buf...)
+	n := len(b.Items)
+	b.Items = append(b.Items, o.Items...)
+	for i := n; i < len(b.Items); i++ {
+		b.Items[i].Off += off
+	}
+}

@@ -140,6 +140,7 @@ func NewSelfCollector() *SelfCollector {
 		{"logshipd_normalize_invalid_tracking_ids_total", "Records whose tracking id was invalid (kept in origin.invalid_tracking_id).", func(s *normalize.Stats) int64 { return s.InvalidTracking.Load() }},
 		{"logshipd_normalize_partial_joined_total", "Container partial chunks joined.", func(s *normalize.Stats) int64 { return s.PartialJoined.Load() }},
 		{"logshipd_normalize_partial_overflow_total", "Partial lines emitted early at the size bound.", func(s *normalize.Stats) int64 { return s.PartialOverflow.Load() }},
+		{"logshipd_normalize_partial_unfinished_total", "Partial lines emitted without their final piece (flush timeout or end of input).", func(s *normalize.Stats) int64 { return s.PartialUnfinished.Load() }},
 	} {
 		c.d.norm = append(c.d.norm, normCounter{desc: nd(n.name, n.help), get: n.get})
 	}

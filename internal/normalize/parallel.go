@@ -30,6 +30,7 @@ import (
 type boundary struct {
 	det *detector
 	f   parse.Fields
+	idx int // format of the last line safeLine parsed
 }
 
 func (e *Engine) newBoundary() *boundary {
@@ -44,6 +45,9 @@ func (b *boundary) safeLine(line []byte) bool {
 	switch c := line[0]; {
 	case c == '{':
 		// JSON: safe unless the parser sees a container envelope below.
+		if bytes.HasPrefix(line, prefixLog) {
+			return false // Docker json-file, most FireLens records
+		}
 	case c >= '0' && c <= '9':
 		var u unwrapped
 		if unwrapCRI(line, &u) {
@@ -56,27 +60,8 @@ func (b *boundary) safeLine(line []byte) bool {
 		}
 	}
 	idx := b.det.parse(line, &b.f)
+	b.idx = idx
 	return idx != plainIndex && !(idx == jsonIndex && b.f.Envelope)
-}
-
-// lastSafe returns the start offset of the last safe line in buf (which
-// holds complete lines), searching back at most maxScan bytes; -1 if none.
-// Offset 0 is never returned (a boundary must leave a non-empty prefix).
-func (b *boundary) lastSafe(buf []byte, maxScan int) int {
-	end := len(buf)
-	limit := max(0, len(buf)-maxScan)
-	for end > limit {
-		// line is buf[start:end-1] (end-1 is its '\n')
-		start := bytes.LastIndexByte(buf[:end-1], '\n') + 1
-		if start == 0 {
-			return -1
-		}
-		if b.safeLine(buf[start : end-1]) {
-			return start
-		}
-		end = start
-	}
-	return -1
 }
 
 // ParallelConfig tunes RunParallel.
@@ -87,9 +72,9 @@ type ParallelConfig struct {
 }
 
 // RunParallel normalizes r to w as NDJSON, using several cores while
-// keeping input order. It returns at EOF after flushing everything.
-// Lines longer than cfg.MaxLine are cut by the caller's framing rules:
-// here they are passed through Stream.Write as they are found.
+// keeping input order (see Chunker). It returns at EOF after flushing
+// everything. Lines longer than cfg.MaxLine are cut and marked as the
+// sources do (ingest.Framer).
 func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, origin event.Origin, cfg ParallelConfig) error {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -100,111 +85,67 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 256 << 10
 	}
+	// An output in input order: inline records (ready) or a Part's.
 	type job struct {
-		seq   int
-		data  []byte
-		now   time.Time
-		out   chan []byte
-		flush bool // sequential lane: flush pending records after data
+		part *Part
+		out  []byte
+		done chan struct{}
 	}
-	jobs := make(chan *job, cfg.Workers*2)
-	// The sequential lane takes input without safe boundaries (container
-	// envelopes, whose multiline state is per container and stream): one
-	// persistent Stream keeps that state across chunks, so memory stays
-	// bounded by the chunk size instead of growing until a boundary shows.
-	seqJobs := make(chan *job, 2)
+	ready := make(chan struct{})
+	close(ready)
+	jobs := make(chan *job)
 	order := make(chan *job, cfg.Workers*4)
-	outPool := sync.Pool{New: func() any { b := make([]byte, 0, 2*cfg.ChunkSize); return &b }}
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var out *[]byte
+			var out []byte
 			st := e.NewStream(origin, func(rec *event.Record) {
-				if rec.BelowLevel {
-					return
+				if !rec.BelowLevel {
+					out = append(append(out, rec.JSON...), '\n')
 				}
-				*out = append(*out, rec.JSON...)
-				*out = append(*out, '\n')
 			})
 			for j := range jobs {
-				out = outPool.Get().(*[]byte)
-				*out = (*out)[:0]
-				fr := ingest.NewFramer(cfg.MaxLine)
-				fr.Feed(j.data, func(line []byte) { st.Write(line, j.now) })
-				fr.End(func(line []byte) { st.Write(line, j.now) })
-				st.Flush(j.now)
-				j.out <- *out
-				out = nil
+				out = make([]byte, 0, j.part.Bytes()*2)
+				j.part.Run(st)
+				j.out = out
+				j.part.Release()
+				close(j.done)
 			}
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var out *[]byte
-		st := e.NewStream(origin, func(rec *event.Record) {
-			if rec.BelowLevel {
-				return
-			}
-			*out = append(*out, rec.JSON...)
-			*out = append(*out, '\n')
-		})
-		fr := ingest.NewFramer(cfg.MaxLine)
-		for j := range seqJobs {
-			out = outPool.Get().(*[]byte)
-			*out = (*out)[:0]
-			fr.Feed(j.data, func(line []byte) { st.Write(line, j.now) })
-			if j.flush {
-				fr.End(func(line []byte) { st.Write(line, j.now) })
-				st.Flush(j.now)
-			}
-			j.out <- *out
-			out = nil
-		}
-	}()
-	// Writer: outputs in order.
 	werr := make(chan error, 1)
 	go func() {
 		var err error
 		for j := range order {
-			buf := <-j.out
-			if err == nil && len(buf) > 0 {
-				_, err = w.Write(buf)
+			<-j.done
+			if err == nil && len(j.out) > 0 {
+				_, err = w.Write(j.out)
 			}
-			buf = buf[:0]
-			outPool.Put(&buf)
 		}
 		werr <- err
 	}()
 
-	b := e.newBoundary()
-	seq := 0
-	var carry []byte
-	seqOpen := false // the sequential lane holds state that must be flushed first
-	send := func(data []byte, now time.Time, sequential, flush bool) {
-		j := &job{seq: seq, data: data, now: now, out: make(chan []byte, 1), flush: flush}
-		seq++
+	var inline []byte
+	flushInline := func() {
+		if len(inline) > 0 {
+			order <- &job{out: inline, done: ready}
+			inline = nil
+		}
+	}
+	ch := e.NewChunker(origin, func(rec *event.Record) {
+		if !rec.BelowLevel {
+			inline = append(append(inline, rec.JSON...), '\n')
+		}
+	}, func(p *Part) {
+		flushInline()
+		j := &job{part: p, done: make(chan struct{})}
 		order <- j
-		if sequential {
-			seqJobs <- j
-		} else {
-			jobs <- j
-		}
-	}
-	// dispatch sends a chunk that ends at a safe boundary (or at the end of
-	// the input). If the sequential lane holds state, the chunk continues it
-	// and goes there (flushed at its end: the next line starts a record);
-	// otherwise the chunk also starts at a boundary and any worker takes it.
-	dispatch := func(data []byte, now time.Time) {
-		if seqOpen {
-			send(data, now, true, true)
-			seqOpen = false
-			return
-		}
-		send(data, now, false, false)
-	}
+		jobs <- j
+	})
+	ch.SetPartSize(cfg.ChunkSize)
+
 	// Relay: a blocked Read cannot be cancelled, and the flush timeout must
 	// fire while the input is idle.
 	chunks := make(chan []byte, 2)
@@ -229,7 +170,9 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 			}
 		}
 	}()
-	timeout := e.cfg.Multiline.FlushTimeout
+	fr := ingest.NewFramer(cfg.MaxLine)
+	var now time.Time
+	write := func(line []byte) { ch.Write(line, -1, -1, now) }
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var rerr error
@@ -240,16 +183,8 @@ loop:
 			rerr = ctx.Err()
 			break loop
 		case <-timer.C:
-			// Idle input: what is carried is complete up to its last newline.
-			if complete := bytes.LastIndexByte(carry, '\n') + 1; complete > 0 {
-				chunk := append([]byte(nil), carry[:complete]...)
-				if seqOpen {
-					send(chunk, time.Now(), true, true) // the flush timeout passed
-					seqOpen = false
-				} else {
-					dispatch(chunk, time.Now())
-				}
-				carry = append(carry[:0], carry[complete:]...)
+			if next := ch.FlushIdle(time.Now()); !next.IsZero() {
+				timer.Reset(time.Until(next))
 			}
 		case data, ok := <-chunks:
 			if !ok {
@@ -259,42 +194,20 @@ loop:
 				}
 				break loop
 			}
-			now := time.Now()
-			carry = append(carry, data...)
-			complete := bytes.LastIndexByte(carry, '\n') + 1
-			if complete > 0 {
-				if cut := b.lastSafe(carry[:complete], 64<<10); cut > 0 {
-					chunk := make([]byte, cut)
-					copy(chunk, carry[:cut])
-					dispatch(chunk, now)
-					carry = append(carry[:0], carry[cut:]...)
-				}
-			}
-			if complete = bytes.LastIndexByte(carry, '\n') + 1; complete > 4*cfg.ChunkSize {
-				// No safe boundary for a while (container envelopes): hand the
-				// complete lines to the sequential lane, which keeps state.
-				send(append([]byte(nil), carry[:complete]...), now, true, false)
-				seqOpen = true
-				carry = append(carry[:0], carry[complete:]...)
-			}
-			if len(carry) > cfg.MaxLine+cfg.ChunkSize && complete == 0 {
-				// One line longer than max_line: pass it on (the worker's
-				// framer cuts and marks it) rather than growing without bound.
-				dispatch(append([]byte(nil), carry...), now)
-				carry = carry[:0]
-			}
-			if len(carry) > 0 {
-				timer.Reset(timeout)
+			now = time.Now()
+			fr.Feed(data, write)
+			ch.Cut()
+			if next := ch.FlushIdle(now); !next.IsZero() {
+				timer.Reset(time.Until(next))
 			}
 		}
+		flushInline()
 	}
-	if seqOpen {
-		send(carry, time.Now(), true, true)
-	} else if len(carry) > 0 {
-		dispatch(carry, time.Now())
-	}
+	now = time.Now()
+	fr.End(write)
+	ch.Flush(now)
+	flushInline()
 	close(jobs)
-	close(seqJobs)
 	wg.Wait()
 	close(order)
 	if err := <-werr; err != nil {

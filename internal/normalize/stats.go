@@ -19,7 +19,10 @@ type Stats struct {
 	InvalidTracking atomic.Int64 // records whose given tracking id was invalid
 	PartialJoined   atomic.Int64 // container partial chunks re-joined
 	PartialOverflow atomic.Int64 // partial lines emitted early at the size bound
-	formats         [64]atomic.Int64
+	// PartialUnfinished counts partial lines emitted without their final
+	// piece (flush timeout or end of input: the container stopped mid-line).
+	PartialUnfinished atomic.Int64
+	formats           [64]atomic.Int64
 }
 
 // FormatCounts returns records per detected format name (non-zero only).

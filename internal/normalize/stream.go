@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"bytes"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -14,6 +16,7 @@ import (
 type Engine struct {
 	cfg   Config
 	stats *Stats
+	parts sync.Pool // *Part
 }
 
 // New validates cfg and returns an Engine. stats may be nil.
@@ -96,6 +99,7 @@ type joiner struct {
 	// pending partial chunks started.
 	pendStart    int64
 	partialStart int64
+	partialLast  time.Time
 }
 
 const maxPartialBytes = 1 << 20
@@ -115,8 +119,14 @@ func (s *Stream) joinerFor(key []byte, meta *envMeta) *joiner {
 	j.det[0] = newDetector(s.eng.cfg.Format)
 	j.det[1] = newDetector(s.eng.cfg.Format)
 	if meta != nil {
-		m := *meta
-		j.env = &m
+		// The strings point into the input line, which the caller reuses:
+		// the joiner outlives it.
+		j.env = &envMeta{
+			format: meta.format, stream: strings.Clone(meta.stream),
+			containerID: strings.Clone(meta.containerID), containerName: strings.Clone(meta.containerName),
+			ecsCluster: strings.Clone(meta.ecsCluster), ecsTaskARN: strings.Clone(meta.ecsTaskARN),
+			ecsTaskDef: strings.Clone(meta.ecsTaskDef),
+		}
 	}
 	s.joiners = append(s.joiners, j)
 	return j
@@ -176,6 +186,7 @@ func (s *Stream) envelope(start int64, now time.Time) {
 		if len(j.partial) == 0 {
 			j.partialStart = start
 		}
+		j.partialLast = now
 		j.partial = append(j.partial, payload...)
 		if len(j.partial) < maxPartialBytes {
 			s.eng.stats.PartialJoined.Add(1)
@@ -374,11 +385,26 @@ func (s *Stream) Pending() bool {
 	return false
 }
 
-// Flush emits every pending record (call at end of input).
+// Flush emits every pending record (call at end of input), including
+// container partial pieces whose final piece never came.
 func (s *Stream) Flush(now time.Time) {
 	for _, j := range s.joiners {
+		s.flushPartial(j, now)
 		s.flushJoiner(j, now)
 	}
+}
+
+// flushPartial emits the partial pieces j holds as one record: the rest
+// of the line never came (the container stopped mid-line).
+func (s *Stream) flushPartial(j *joiner, now time.Time) {
+	if len(j.partial) == 0 {
+		return
+	}
+	s.eng.stats.PartialUnfinished.Add(1)
+	s.curStart = j.partialStart
+	s.line(j, j.partial, time.Time{}, false, now, false)
+	j.partial = j.partial[:0]
+	s.flushJoiner(j, now)
 }
 
 // FlushIdle emits pending records that waited longer than the multiline
@@ -388,6 +414,13 @@ func (s *Stream) FlushIdle(now time.Time) time.Time {
 	var next time.Time
 	timeout := s.eng.cfg.Multiline.FlushTimeout
 	for _, j := range s.joiners {
+		if len(j.partial) > 0 {
+			if due := j.partialLast.Add(timeout); !now.Before(due) {
+				s.flushPartial(j, now)
+			} else if next.IsZero() || due.Before(next) {
+				next = due
+			}
+		}
 		if !j.has {
 			continue
 		}

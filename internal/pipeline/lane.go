@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starmates/logshipd/internal/event"
@@ -16,31 +17,92 @@ type lanes struct {
 	source string
 	eng    *normalize.Engine
 	keep   func(*event.Record) bool
+
+	mu   sync.Mutex
+	open map[*lane]struct{}
 }
 
 func (l *lanes) NewLane(origin event.Origin) ingest.Lane {
-	ln := &lane{p: l.p, source: l.source, stream: origin.Path, keep: l.keep}
-	ln.st = l.eng.NewStream(origin, ln.add)
-	ln.batch = &event.Batch{}
+	ln := &lane{p: l.p, set: l, source: l.source, stream: origin.Path, keep: l.keep, eng: l.eng, origin: origin}
+	ln.ch = l.eng.NewChunker(origin, ln.addInline, ln.addPart)
+	ln.cur = &event.Batch{}
+	l.mu.Lock()
+	if l.open == nil {
+		l.open = make(map[*lane]struct{})
+	}
+	l.open[ln] = struct{}{}
+	l.mu.Unlock()
 	return ln
 }
 
-// lane normalizes one input and commits batches to every sink. Commit
-// callbacks run in commit order, whatever order the sinks finish in, so
-// a source's checkpoint only moves over a contiguous prefix.
+// closeAll closes the lanes a source left open (their batches still reach
+// the sinks before the sink queues close).
+func (l *lanes) closeAll() {
+	l.mu.Lock()
+	open := make([]*lane, 0, len(l.open))
+	for ln := range l.open {
+		open = append(open, ln)
+	}
+	l.mu.Unlock()
+	for _, ln := range open {
+		ln.Close()
+	}
+}
+
+// lane normalizes one input and commits batches to every sink.
+//
+// Lines go into a normalize.Chunker. Large runs of lines come out as Parts,
+// normalized on the pipeline's worker pool (all cores); the rest is
+// normalized inline on the source's goroutine. The outputs of a commit —
+// inline batches and Parts, in input order — form a group; the lane's
+// committer goroutine waits for the group's Parts, merges the outputs into
+// one batch and hands it to every sink queue, group after group. Commit
+// callbacks run in commit order, whatever order the sinks finish in, so a
+// source's checkpoint only moves over a contiguous prefix.
 type lane struct {
 	p      *Pipeline
+	set    *lanes
 	source string
 	stream string
-	st     *normalize.Stream
-	batch  *event.Batch
 	keep   func(*event.Record) bool
+	eng    *normalize.Engine
+	origin event.Origin
+	ch     *normalize.Chunker
+
+	cur     *event.Batch // inline records since the last part
+	outs    []*output    // this commit's outputs so far, in order
+	pending int          // records and parts since the last commit
+
+	groups    chan *group // to the committer
+	committed chan struct{}
+	closeOnce sync.Once
+
+	// Streams for this lane's Parts (one per concurrently running Part).
+	smu  sync.Mutex
+	free []*partStream
+	// ratio is the output bytes per input byte of the last Part, x1024.
+	ratio atomic.Int64
 
 	mu      sync.Mutex
 	waiting []*commit // in commit order
 	// dispatch serialises callback runs so that two finishing sinks can
 	// never run callbacks out of order. Callbacks must not call Commit.
 	dispatch sync.Mutex
+}
+
+// output is one piece of a commit: an inline batch (ready) or a Part's
+// batch (ready once done is closed).
+type output struct {
+	b    *event.Batch
+	part *normalize.Part
+	l    *lane
+	done chan struct{}
+}
+
+type group struct {
+	ctx  context.Context
+	outs []*output
+	c    *commit
 }
 
 type commit struct {
@@ -50,30 +112,178 @@ type commit struct {
 	finished  bool
 }
 
-func (l *lane) add(r *event.Record) {
+// partStream is a Stream that writes into the batch of the Part it runs.
+type partStream struct {
+	l   *lane
+	st  *normalize.Stream
+	out *event.Batch
+}
+
+func (ps *partStream) add(r *event.Record) {
+	if ps.l.keep != nil && !ps.l.keep(r) {
+		ps.l.p.stats.Skipped.Add(1)
+		return
+	}
+	ps.out.Append(r, ps.l.source, ps.l.stream)
+}
+
+func (l *lane) addInline(r *event.Record) {
 	if l.keep != nil && !l.keep(r) {
 		l.p.stats.Skipped.Add(1)
 		return
 	}
-	l.batch.Append(r, l.source, l.stream)
+	l.cur.Append(r, l.source, l.stream)
+	l.pending++
+}
+
+// addPart queues a Part on the worker pool; its output takes the next
+// place in the commit.
+func (l *lane) addPart(p *normalize.Part) {
+	l.closeInline()
+	o := &output{part: p, l: l, done: make(chan struct{})}
+	l.outs = append(l.outs, o)
+	l.pending++
+	l.p.norm <- o
+}
+
+func (l *lane) closeInline() {
+	if len(l.cur.Items) > 0 {
+		l.outs = append(l.outs, &output{b: l.cur})
+		l.cur = &event.Batch{}
+	}
+}
+
+// run normalizes o's Part (on a pool worker).
+func (o *output) run() {
+	l := o.l
+	l.smu.Lock()
+	var ps *partStream
+	if n := len(l.free); n > 0 {
+		ps, l.free = l.free[n-1], l.free[:n-1]
+	}
+	l.smu.Unlock()
+	if ps == nil {
+		ps = &partStream{l: l}
+		ps.st = l.eng.NewStream(l.origin, ps.add)
+	}
+	// Size the batch from what this lane's records weigh (JSON per input
+	// byte) so that it is allocated once.
+	ratio := l.ratio.Load()
+	if ratio == 0 {
+		ratio = 2 << 10
+	}
+	in := o.part.Bytes()
+	ps.out = &event.Batch{Buf: make([]byte, 0, in*int(ratio)>>10+4096), Items: make([]event.Item, 0, o.part.Lines())}
+	o.part.Run(ps.st)
+	l.p.stats.Parts.Add(1)
+	if in > 0 {
+		l.ratio.Store(int64(len(ps.out.Buf)<<10/in) + 32)
+	}
+	o.b, ps.out = ps.out, nil
+	o.part.Release()
+	o.part = nil
+	l.smu.Lock()
+	l.free = append(l.free, ps)
+	l.smu.Unlock()
+	close(o.done)
 }
 
 func (l *lane) Write(line []byte, start, end int64, now time.Time) {
-	l.st.WriteAt(line, start, end, now)
+	l.ch.Write(line, start, end, now)
 }
 
-func (l *lane) FlushIdle(now time.Time) time.Time { return l.st.FlushIdle(now) }
-func (l *lane) FlushAll(now time.Time)            { l.st.Flush(now) }
-func (l *lane) Pending() int                      { return len(l.batch.Items) }
-func (l *lane) Close()                            {}
+func (l *lane) FlushIdle(now time.Time) time.Time { return l.ch.FlushIdle(now) }
+func (l *lane) FlushAll(now time.Time)            { l.ch.Flush(now) }
+func (l *lane) Pending() int                      { return l.pending + l.ch.Buffered() }
+
+// Close hands the last groups to the sinks and stops the committer.
+func (l *lane) Close() {
+	l.closeOnce.Do(func() {
+		if l.groups != nil {
+			close(l.groups)
+			<-l.committed
+		}
+		l.set.mu.Lock()
+		delete(l.set.open, l)
+		l.set.mu.Unlock()
+	})
+}
 
 func (l *lane) Commit(ctx context.Context, done func(event.Status, int64)) error {
-	b := l.batch
-	l.batch = &event.Batch{Buf: make([]byte, 0, len(b.Buf)), Items: make([]event.Item, 0, len(b.Items))}
-	c := &commit{done: done, watermark: l.st.Watermark()}
+	l.ch.Cut()
+	l.closeInline()
+	g := &group{ctx: ctx, outs: l.outs, c: &commit{done: done, watermark: l.ch.Watermark()}}
+	l.outs, l.pending = nil, 0
 	l.mu.Lock()
-	l.waiting = append(l.waiting, c)
+	l.waiting = append(l.waiting, g.c)
 	l.mu.Unlock()
+	if l.groups == nil {
+		l.groups = make(chan *group) // one group merging, one building: bounded memory
+		l.committed = make(chan struct{})
+		go l.committer()
+	}
+	select {
+	case l.groups <- g:
+		return nil
+	case <-ctx.Done():
+		l.finish(g.c, event.Failed)
+		return ctx.Err()
+	}
+}
+
+// committer hands groups to the sinks in order.
+func (l *lane) committer() {
+	defer close(l.committed)
+	for g := range l.groups {
+		b := l.merge(g)
+		if err := l.enqueue(g.ctx, b, g.c); err != nil && g.ctx.Err() == nil {
+			l.p.logger.Warn("commit failed: the data is not acknowledged", "source", l.source, "stream", l.stream, "err", err)
+		}
+	}
+}
+
+// merge waits for the group's outputs and joins them into one batch.
+func (l *lane) merge(g *group) *event.Batch {
+	var base *event.Batch
+	var rest []*event.Batch
+	for _, o := range g.outs {
+		if o.done != nil {
+			<-o.done
+		}
+		if len(o.b.Items) == 0 {
+			continue
+		}
+		if base == nil {
+			base = o.b
+		} else {
+			rest = append(rest, o.b)
+		}
+	}
+	if base == nil {
+		return &event.Batch{}
+	}
+	if len(rest) == 0 {
+		return base
+	}
+	size, n := len(base.Buf), len(base.Items)
+	largest := true
+	for _, b := range rest {
+		size += len(b.Buf)
+		n += len(b.Items)
+		largest = largest && len(b.Buf) <= len(base.Buf)
+	}
+	if !largest || cap(base.Buf) < size {
+		nb := &event.Batch{Buf: make([]byte, 0, size), Items: make([]event.Item, 0, n)}
+		nb.AppendBatch(base)
+		base = nb
+	}
+	for _, b := range rest {
+		base.AppendBatch(b)
+	}
+	return base
+}
+
+func (l *lane) enqueue(ctx context.Context, b *event.Batch, c *commit) error {
 	workers := l.p.workers
 	if len(b.Items) == 0 || len(workers) == 0 {
 		l.finish(c, event.Delivered)

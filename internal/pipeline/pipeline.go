@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ import (
 type Stats struct {
 	Committed atomic.Int64 // records handed to the sinks
 	Skipped   atomic.Int64 // records a source's Keep filter left out
+	Parts     atomic.Int64 // runs of lines normalized on the worker pool
 }
 
 // SourceSpec is one configured source with its own normalize settings.
@@ -65,6 +67,8 @@ type Pipeline struct {
 	dls       []*sink.DeadLetter
 	stats     Stats
 	NormStats normalize.Stats
+	// norm feeds the normalization workers (Parts of busy lanes).
+	norm chan *output
 }
 
 // New builds a pipeline. grace bounds the drain at shutdown.
@@ -131,6 +135,23 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}()
 	}
 
+	// Normalization workers: one per core. They never block on sinks, so
+	// a committer waiting for a Part always sees it finish.
+	nworkers := runtime.GOMAXPROCS(0)
+	// Unbuffered: a Part waits in its lane until a worker is free, which
+	// bounds the lines and records in flight (memory).
+	p.norm = make(chan *output)
+	var nwg sync.WaitGroup
+	for range nworkers {
+		nwg.Add(1)
+		go func() {
+			defer nwg.Done()
+			for o := range p.norm {
+				o.run()
+			}
+		}()
+	}
+
 	srcCtx, cancelSources := context.WithCancel(ctx)
 	defer cancelSources()
 	errc := make(chan error, len(p.sources))
@@ -139,7 +160,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		swg.Add(1)
 		go func() {
 			defer swg.Done()
-			err := s.Source.Run(srcCtx, &lanes{p: p, source: s.Name, eng: p.engines[i], keep: s.Keep})
+			ls := &lanes{p: p, source: s.Name, eng: p.engines[i], keep: s.Keep}
+			err := s.Source.Run(srcCtx, ls)
+			ls.closeAll() // every lane's last batches reach the sink queues
 			switch {
 			case err == nil, errors.Is(err, context.Canceled), errors.Is(err, ingest.ErrEndOfInput):
 				p.logger.Info("source stopped", "source", s.Name)
@@ -151,6 +174,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}()
 	}
 	swg.Wait()
+	close(p.norm)
+	nwg.Wait()
 	close(errc)
 	var runErr error
 	for err := range errc {

@@ -270,3 +270,29 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return out
 }
+
+// Commits big enough to be normalized on the worker pool (Parts) still
+// reach every sink whole and in input order, and their callbacks run in
+// commit order with growing watermarks up to the end of the input.
+func TestLargeCommitsAreNormalizedInParallelInOrder(t *testing.T) {
+	a, b := &recorder{}, &recorder{}
+	b.failNext.Store(3)
+	const n = 120000
+	src := &lineSource{n: n, per: 4999, end: true}
+	p, _ := newPipeline(t, src, map[string]sink.Sink{"a": a, "b": b}, fastQueue(), 5*time.Second)
+	require.NoError(t, p.Run(t.Context()))
+	for _, r := range []*recorder{a, b} {
+		got := r.got()
+		require.Len(t, got, n)
+		for i, m := range got {
+			require.Equal(t, fmt.Sprintf("m%d", i), m)
+		}
+	}
+	acks := src.acked()
+	require.Len(t, acks, (n+4998)/4999)
+	for i := 1; i < len(acks); i++ {
+		require.Equal(t, event.Delivered, acks[i].st)
+		require.Greater(t, acks[i].wm, acks[i-1].wm, "watermarks arrive in commit order")
+	}
+	assert.Positive(t, p.Stats().Parts.Load(), "commits of ~150 KB run on the worker pool")
+}
