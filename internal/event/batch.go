@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Status is how a sink finished with a batch. Larger is worse; fan-out
@@ -97,6 +98,10 @@ type Batch struct {
 	Buf   []byte
 	Items []Item
 	Ack   *Ack
+	// ids holds the bytes of the Items' TrackingID strings (one allocation
+	// per batch instead of one per record). Only ever appended to: a string
+	// made from it stays valid and unchanged when it grows.
+	ids []byte
 }
 
 // JSON returns the canonical record of item i.
@@ -115,10 +120,27 @@ func (b *Batch) Append(r *Record, source, stream string) {
 	b.Buf = append(b.Buf, '\n')
 	b.Items = append(b.Items, Item{
 		Off: off, Len: len(r.JSON), Time: r.Time, Level: r.Level, Service: r.Service,
-		Environment: r.Environment, Project: r.Project, TrackingID: string(r.TrackingID[:r.TrackingIDLen]),
+		Environment: r.Environment, Project: r.Project, TrackingID: b.trackingID(r),
 		TraceID: r.TraceID, SpanID: r.SpanID, HasTrace: r.HasTrace, HasSpan: r.HasSpan,
 		Source: source, Stream: stream, BelowLevel: r.BelowLevel,
 	})
+}
+
+// trackingID returns r's tracking id as a string in b.ids. Strings kept
+// beyond the batch's life should be cloned (they keep ids alive).
+func (b *Batch) trackingID(r *Record) string {
+	n := int(r.TrackingIDLen)
+	if n == 0 {
+		return ""
+	}
+	if cap(b.ids)-len(b.ids) < n {
+		// A new array: strings into the old one stay valid (it is never
+		// written again).
+		b.ids = make([]byte, 0, max(2*cap(b.ids), 64*n))
+	}
+	start := len(b.ids)
+	b.ids = append(b.ids, r.TrackingID[:n]...)
+	return unsafe.String(&b.ids[start], n)
 }
 
 // AppendBatch copies o's records (not its Ack) to the end of b.

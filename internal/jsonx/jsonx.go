@@ -3,6 +3,7 @@
 package jsonx
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -34,10 +35,29 @@ func AppendString(dst []byte, b []byte) []byte {
 	return append(dst, '"')
 }
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// clean8 reports whether none of the 8 bytes in w needs escaping or UTF-8
+// validation: no byte >= 0x80, < 0x20, '"' or '\\' (SWAR: a borrow sets
+// the high bit of a byte that matched).
+func clean8(w uint64) bool {
+	quote, bslash := w^(lsb*'"'), w^(lsb*'\\')
+	return (w|(w-lsb*0x20)&^w|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb == 0
+}
+
 // AppendStringBody appends the escaped content of b without quotes.
 func AppendStringBody(dst []byte, b []byte) []byte {
 	start := 0
 	for i := 0; i < len(b); {
+		for i+8 <= len(b) && clean8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		if !needsEscape[c] {
 			i++

@@ -225,7 +225,7 @@ func (d *Deriver) derive(it *event.Item, v *view, now time.Time) {
 	d.records++
 	ex := exemplarSrc{hasTrace: it.HasTrace, trace: it.TraceID}
 	if realTrackingID(it.TrackingID) {
-		ex.tracking = it.TrackingID
+		ex.tracking = strings.Clone(it.TrackingID) // kept beyond the batch
 	}
 	common := [3]string{orUnknown(it.Environment), orUnknown(it.Project), orUnknown(it.Service)}
 	vals := func(extra ...string) []string {

@@ -51,11 +51,11 @@ type lineRef struct {
 }
 
 const (
-	// DefaultPartSize is the buffered size at which Write cuts a Part (the
-	// file source's default batch size: one Part per commit). Less than
-	// 1/32 of it is normalized inline: a Part costs two goroutine
-	// hand-offs and a merge.
-	DefaultPartSize = 1 << 20
+	// DefaultPartSize is the buffered size at which Write cuts a Part:
+	// ~2 ms of work, small enough that the records in flight stay a few
+	// MiB. Less than 1/32 of it is normalized inline: a Part costs two
+	// goroutine hand-offs.
+	DefaultPartSize = 256 << 10
 	// scanLines bounds the lines parsed to find a safe boundary.
 	scanLines = 64
 )
@@ -137,7 +137,10 @@ func (c *Chunker) Buffered() int { return len(c.refs) }
 // Cut hands on everything that can be decided now (call before a commit):
 // complete records go out as Parts or inline records; the lines of a
 // record that may continue stay buffered (see Watermark).
-func (c *Chunker) Cut() { c.dispatch(false) }
+func (c *Chunker) Cut() {
+	c.dispatch(false)
+	c.seq.PublishStats()
+}
 
 // Flush hands on everything, ending every record (end of input).
 func (c *Chunker) Flush(now time.Time) {
@@ -224,10 +227,7 @@ func (c *Chunker) hand(all bool) {
 			return
 		}
 	}
-	if cut > from {
-		c.emitPart(from, cut)
-	}
-	c.reset(cut)
+	c.take(from, cut)
 }
 
 // inline runs lines [i, j) through the sequential Stream.
@@ -248,20 +248,34 @@ func (c *Chunker) inline(i, j int) {
 	c.seqOpen = c.seq.Pending()
 }
 
-// emitPart hands lines [i, j) on as a Part.
-func (c *Chunker) emitPart(i, j int) {
+// take hands lines [i, j) on as a Part and drops lines [0, j) from the
+// buffer. With i == 0 the Part takes the buffer itself (no copy) and the
+// lines after j move to the Part's old buffer.
+func (c *Chunker) take(i, j int) {
 	p := c.eng.getPart()
-	prev := 0
-	p.start = c.start
-	if i > 0 {
-		prev, p.start = c.refs[i-1].pos, c.refs[i-1].end
-	}
-	p.data = append(p.data, c.data[prev:c.refs[j-1].pos]...)
-	for _, r := range c.refs[i:j] {
-		p.refs = append(p.refs, lineRef{pos: r.pos - prev, end: r.end})
-	}
 	p.line, p.now = c.lineNo, c.lastTime
 	c.lineNo += int64(j - i)
+	if i > 0 {
+		prev := c.refs[i-1].pos
+		p.start = c.refs[i-1].end
+		p.data = append(p.data, c.data[prev:c.refs[j-1].pos]...)
+		for _, r := range c.refs[i:j] {
+			p.refs = append(p.refs, lineRef{pos: r.pos - prev, end: r.end})
+		}
+		c.reset(j)
+		c.part(p)
+		return
+	}
+	cut := c.refs[j-1].pos
+	data, refs := c.data, c.refs
+	p.start = c.start
+	c.start = refs[j-1].end
+	c.data = append(p.data[:0], data[cut:]...)
+	c.refs = append(p.refs[:0], refs[j:]...)
+	for k := range c.refs {
+		c.refs[k].pos -= cut
+	}
+	p.data, p.refs = data[:cut], refs[:j]
 	c.part(p)
 }
 

@@ -95,6 +95,9 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 	close(ready)
 	jobs := make(chan *job)
 	order := make(chan *job, cfg.Workers*4)
+	// Output buffers go back to the pool once written: fresh big buffers
+	// cost page faults and clearing.
+	var bufs sync.Pool
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Add(1)
@@ -107,7 +110,11 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 				}
 			})
 			for j := range jobs {
-				out = make([]byte, 0, j.part.Bytes()*2)
+				if b, ok := bufs.Get().(*[]byte); ok {
+					out = (*b)[:0]
+				} else {
+					out = make([]byte, 0, j.part.Bytes()*2)
+				}
 				j.part.Run(st)
 				j.out = out
 				j.part.Release()
@@ -122,6 +129,10 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 			<-j.done
 			if err == nil && len(j.out) > 0 {
 				_, err = w.Write(j.out)
+			}
+			if j.part != nil {
+				b := j.out
+				bufs.Put(&b)
 			}
 		}
 		werr <- err

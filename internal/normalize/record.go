@@ -67,6 +67,8 @@ type encoder struct {
 	originLeaves                int
 	keys                        [][]byte   // attrs keys already written (dedup)
 	spill                       []parse.KV // slot values of the wrong type, written under attrs
+
+	records int64 // emitted since the Stream last published its counters
 }
 
 func newEncoder(cfg *Config, stats *Stats) (*encoder, error) {
@@ -669,7 +671,7 @@ func (e *encoder) encode(p *pending, origin *Origin, env *envMeta, now time.Time
 		}
 	}
 	rec.JSON = e.out
-	e.stats.Records.Add(1)
+	e.records++ // published by the Stream (shared atomics are contended)
 	if p.lines > 1 {
 		e.stats.MultilineJoined.Add(1)
 	}

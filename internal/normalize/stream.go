@@ -56,6 +56,38 @@ type Stream struct {
 	lineNo   int64
 	lastEnd  int64
 	curStart int64
+
+	// Counters kept here and added to the Engine's shared Stats every
+	// publishEvery records and at flushes and commits: Streams on several
+	// cores would otherwise contend for the same cache lines per line.
+	lines   int64
+	formats [len(formatNames)]int64
+	unpub   int
+}
+
+const publishEvery = 256
+
+// PublishStats adds the Stream's local counters to the Engine's Stats.
+// Flush and FlushIdle do it too; callers publish at commits.
+func (s *Stream) PublishStats() {
+	st := s.eng.stats
+	if s.lines > 0 {
+		st.Lines.Add(s.lines)
+		s.lines = 0
+	}
+	if s.enc.records > 0 {
+		st.Records.Add(s.enc.records)
+		s.enc.records = 0
+	}
+	if s.unpub > 0 {
+		for i, n := range s.formats {
+			if n > 0 {
+				st.formats[i].Add(n)
+				s.formats[i] = 0
+			}
+		}
+		s.unpub = 0
+	}
 }
 
 const maxJoiners = 64
@@ -140,7 +172,7 @@ func (s *Stream) Write(line []byte, now time.Time) { s.WriteAt(line, -1, -1, now
 // byte, end the offset just after its newline. Watermark uses them.
 func (s *Stream) WriteAt(line []byte, start, end int64, now time.Time) {
 	s.lastEnd = end
-	s.eng.stats.Lines.Add(1)
+	s.lines++
 	s.lineNo++
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
@@ -355,8 +387,12 @@ func (s *Stream) flushJoiner(j *joiner, now time.Time) {
 	if !utf8.Valid(j.p.head) || !utf8.Valid(j.p.body) {
 		s.eng.stats.InvalidUTF8.Add(1)
 	}
-	s.eng.stats.formats[j.p.format].Add(1)
-	s.emit(s.enc.encode(&j.p, &s.origin, j.env, now))
+	s.formats[j.p.format]++
+	rec := s.enc.encode(&j.p, &s.origin, j.env, now)
+	if s.unpub++; s.unpub >= publishEvery {
+		s.PublishStats()
+	}
+	s.emit(rec)
 }
 
 // Watermark returns the input offset below which every line's records have
@@ -392,6 +428,7 @@ func (s *Stream) Flush(now time.Time) {
 		s.flushPartial(j, now)
 		s.flushJoiner(j, now)
 	}
+	s.PublishStats()
 }
 
 // flushPartial emits the partial pieces j holds as one record: the rest
@@ -411,6 +448,7 @@ func (s *Stream) flushPartial(j *joiner, now time.Time) {
 // flush timeout. It returns the earliest time a later call could flush
 // something (zero when nothing is pending).
 func (s *Stream) FlushIdle(now time.Time) time.Time {
+	defer s.PublishStats()
 	var next time.Time
 	timeout := s.eng.cfg.Multiline.FlushTimeout
 	for _, j := range s.joiners {

@@ -55,10 +55,10 @@ func (l *lanes) closeAll() {
 // normalized on the pipeline's worker pool (all cores); the rest is
 // normalized inline on the source's goroutine. The outputs of a commit —
 // inline batches and Parts, in input order — form a group; the lane's
-// committer goroutine waits for the group's Parts, merges the outputs into
-// one batch and hands it to every sink queue, group after group. Commit
-// callbacks run in commit order, whatever order the sinks finish in, so a
-// source's checkpoint only moves over a contiguous prefix.
+// committer goroutine hands them to every sink queue in order as they are
+// ready, group after group, under one Ack per group. Commit callbacks run
+// in commit order, whatever order the sinks finish in, so a source's
+// checkpoint only moves over a contiguous prefix.
 type lane struct {
 	p      *Pipeline
 	set    *lanes
@@ -147,9 +147,11 @@ func (l *lane) addPart(p *normalize.Part) {
 }
 
 func (l *lane) closeInline() {
-	if len(l.cur.Items) > 0 {
+	if n := len(l.cur.Items); n > 0 {
 		l.outs = append(l.outs, &output{b: l.cur})
-		l.cur = &event.Batch{}
+		// Sized like the last one: busy sequential lanes (container
+		// envelopes) fill a similar batch per commit without regrowing.
+		l.cur = &event.Batch{Buf: make([]byte, 0, len(l.cur.Buf)+len(l.cur.Buf)/8), Items: make([]event.Item, 0, n+n/8)}
 	}
 }
 
@@ -231,70 +233,64 @@ func (l *lane) Commit(ctx context.Context, done func(event.Status, int64)) error
 	}
 }
 
-// committer hands groups to the sinks in order.
+// minSend: outputs smaller than this are merged with their neighbour
+// rather than sent as a batch of their own (fewer, fuller sink requests).
+const minSend = 64 << 10
+
+// committer hands groups to the sinks in order. A group's outputs go out
+// as they are ready (one batch per Part, small ones merged), all under one
+// Ack: the commit's callback runs once every sink finished every batch.
 func (l *lane) committer() {
 	defer close(l.committed)
 	for g := range l.groups {
-		b := l.merge(g)
-		if err := l.enqueue(g.ctx, b, g.c); err != nil && g.ctx.Err() == nil {
-			l.p.logger.Warn("commit failed: the data is not acknowledged", "source", l.source, "stream", l.stream, "err", err)
+		ack := event.NewAck(func(st event.Status) { l.finish(g.c, st) })
+		ack.Add(1) // held until every batch of the group is queued
+		var pend *event.Batch
+		var err error
+		send := func(b *event.Batch) {
+			if err == nil {
+				err = l.enqueue(g.ctx, b, ack)
+			}
 		}
-	}
-}
-
-// merge waits for the group's outputs and joins them into one batch.
-func (l *lane) merge(g *group) *event.Batch {
-	var base *event.Batch
-	var rest []*event.Batch
-	for _, o := range g.outs {
-		if o.done != nil {
-			<-o.done
+		for _, o := range g.outs {
+			if o.done != nil {
+				<-o.done
+			}
+			b := o.b
+			switch {
+			case len(b.Items) == 0:
+			case pend == nil:
+				pend = b
+			case len(pend.Buf) >= minSend && len(b.Buf) >= minSend:
+				send(pend)
+				pend = b
+			default:
+				pend.AppendBatch(b)
+			}
 		}
-		if len(o.b.Items) == 0 {
-			continue
+		if pend != nil {
+			send(pend)
 		}
-		if base == nil {
-			base = o.b
+		if err != nil {
+			if g.ctx.Err() == nil {
+				l.p.logger.Warn("commit failed: the data is not acknowledged", "source", l.source, "stream", l.stream, "err", err)
+			}
+			ack.Done(event.Failed)
 		} else {
-			rest = append(rest, o.b)
+			ack.Done(event.Delivered)
 		}
 	}
-	if base == nil {
-		return &event.Batch{}
-	}
-	if len(rest) == 0 {
-		return base
-	}
-	size, n := len(base.Buf), len(base.Items)
-	largest := true
-	for _, b := range rest {
-		size += len(b.Buf)
-		n += len(b.Items)
-		largest = largest && len(b.Buf) <= len(base.Buf)
-	}
-	if !largest || cap(base.Buf) < size {
-		nb := &event.Batch{Buf: make([]byte, 0, size), Items: make([]event.Item, 0, n)}
-		nb.AppendBatch(base)
-		base = nb
-	}
-	for _, b := range rest {
-		base.AppendBatch(b)
-	}
-	return base
 }
 
-func (l *lane) enqueue(ctx context.Context, b *event.Batch, c *commit) error {
+// enqueue hands b to every sink queue under ack.
+func (l *lane) enqueue(ctx context.Context, b *event.Batch, ack *event.Ack) error {
 	workers := l.p.workers
-	if len(b.Items) == 0 || len(workers) == 0 {
-		l.finish(c, event.Delivered)
-		return nil
-	}
-	b.Ack = event.NewAck(func(st event.Status) { l.finish(c, st) })
-	b.Ack.Add(len(workers))
+	b.Ack = ack
+	ack.Add(len(workers))
 	for i, w := range workers {
 		if err := w.Enqueue(ctx, b); err != nil {
 			for range workers[i:] {
-				b.Ack.Done(event.Failed)
+				ack.Done(event.Failed)
 			}
 			return err
 		}

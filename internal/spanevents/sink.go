@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -179,7 +180,7 @@ func (s *Sink) emit(it *event.Item, js []byte) {
 		spanAttrs = append(spanAttrs, attrResProject.String(it.Project))
 	}
 	if it.TrackingID != "" {
-		spanAttrs = append(spanAttrs, attribute.String("tracking.id", it.TrackingID))
+		spanAttrs = append(spanAttrs, attribute.String("tracking.id", strings.Clone(it.TrackingID))) // outlives the batch
 	}
 	if et := f.errorType(); et != "" {
 		spanAttrs = append(spanAttrs, attribute.String("error.type", truncate(et, limit)))
