@@ -425,7 +425,6 @@ func TestTerraformRouterConfigValidates(t *testing.T) {
 			assert.Equal(t, "forward", src["type"])
 			assert.Equal(t, "/var/run/fluent.sock", src["unix_socket"], "FireLens socket")
 			assert.Equal(t, "0.0.0.0:9464", cfg["metrics"].(map[string]any)["listen"])
-			checkQueueBounds(t, "infra/logshipd-firelens.yaml", cfg)
 		}
 	}
 }
@@ -451,37 +450,6 @@ func expandConfig(t *testing.T, rel string, vals map[string]string) map[string]a
 	var cfg map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte(expanded), &cfg))
 	return cfg
-}
-
-// The queue bounds logshipd.rules.yml divides by.
-const (
-	alertQueueMaxBytes   = 67108864
-	alertQueueMaxBatches = 256
-)
-
-// checkQueueBounds fails when a sink of cfg uses other queue bounds than the
-// alert rules assume, or a disk buffer.
-func checkQueueBounds(t *testing.T, name string, cfg map[string]any) {
-	t.Helper()
-	for _, s := range cfg["sinks"].([]any) {
-		sink := s.(map[string]any)
-		q, _ := sink["queue"].(map[string]any)
-		if q == nil {
-			continue // defaults: 64 MiB, 256 batches
-		}
-		if v, ok := q["max_bytes"]; ok {
-			assert.EqualValues(t, alertQueueMaxBytes, v, "%s: sink %s queue.max_bytes (monitoring/rules/logshipd.rules.yml)", name, sink["name"])
-		}
-		if v, ok := q["max_batches"]; ok {
-			assert.EqualValues(t, alertQueueMaxBatches, v, "%s: sink %s queue.max_batches", name, sink["name"])
-		}
-		if v, ok := q["buffer"]; ok {
-			assert.Equal(t, "memory", v, "%s: sink %s: the queue alert assumes memory queues", name, sink["name"])
-		}
-	}
-	rules := string(readFile(t, "monitoring", "rules", "logshipd.rules.yml"))
-	assert.Contains(t, rules, fmt.Sprintf("logshipd_sink_queue_bytes / %d", alertQueueMaxBytes))
-	assert.Contains(t, rules, fmt.Sprintf("logshipd_sink_queue_batches / %d", alertQueueMaxBatches))
 }
 
 // TestTerraformNoSecretsInFiles: no file under infra/ carries something that

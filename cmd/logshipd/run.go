@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,7 @@ of input (stdin at EOF).`,
 			if err != nil {
 				return err
 			}
+			defer applyMemoryLimit(cfg.MemoryLimit, d.sinks, logger)()
 			logger.Info("logshipd running", "version", version, "sources", len(cfg.Sources), "sinks", len(cfg.Sinks))
 			err = d.run(cmd.Context())
 			logger.Info("logshipd stopped", "records", d.p.Stats().Committed.Load())
@@ -90,6 +92,7 @@ func loadForRun(path string) (config.File, error) {
 type daemon struct {
 	p       *pipeline.Pipeline
 	metrics *metrics.Server
+	sinks   []pipeline.SinkSpec
 }
 
 func (d *daemon) run(ctx context.Context) error {
@@ -182,6 +185,7 @@ func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writ
 	if d.p, err = pipeline.New(logger, cfg.DataDir, cfg.ShutdownGrace, sources, sinks); err != nil {
 		return nil, err
 	}
+	d.sinks = sinks
 	if deriver != nil {
 		d.metrics = metrics.NewServer(cfg.Metrics, logger.With("component", "metrics"))
 		d.metrics.Registry().MustRegister(deriver, self)
@@ -240,4 +244,37 @@ func buildSinksWithStats(cfg config.File, out io.Writer, logger *slog.Logger, se
 		sinks = append(sinks, pipeline.SinkSpec{Name: s.Name, Sink: snk, Queue: s.Queue})
 	}
 	return sinks, nil
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit (see
+// config.File.MemoryLimit). "auto" allows config.AutoMemoryBase plus the
+// largest memory queue: every sink queues the same batches, so the
+// slowest sink's queue is what a sink outage can hold. GOMEMLIMIT wins.
+// The returned function restores the previous limit.
+func applyMemoryLimit(setting string, sinks []pipeline.SinkSpec, logger *slog.Logger) (restore func()) {
+	restore = func() {}
+	if env := os.Getenv("GOMEMLIMIT"); env != "" {
+		logger.Info("memory limit from GOMEMLIMIT", "GOMEMLIMIT", env)
+		return restore
+	}
+	n, auto, err := config.ParseMemoryLimit(setting)
+	if err != nil { // validated at load
+		logger.Warn("memory_limit ignored", "err", err)
+		return restore
+	}
+	if auto {
+		var q int64
+		for _, s := range sinks {
+			if s.Queue.Buffer != "disk" {
+				q = max(q, int64(s.Queue.MaxBytes))
+			}
+		}
+		n = config.AutoMemoryBase + q
+	}
+	if n == 0 {
+		return restore
+	}
+	prev := debug.SetMemoryLimit(n)
+	logger.Info("memory limit", "bytes", n, "auto", auto)
+	return func() { debug.SetMemoryLimit(prev) }
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,11 @@ type File struct {
 	DataDir string `yaml:"data_dir"`
 	// ShutdownGrace bounds the drain on SIGTERM (ECS stops after 30 s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// MemoryLimit is the Go runtime's soft memory limit for `run`: "auto"
+	// (default: AutoMemoryBase plus the largest sink memory queue), "off",
+	// or a size ("96MiB", "1GiB", bytes). The GOMEMLIMIT environment
+	// variable, when set, wins.
+	MemoryLimit string `yaml:"memory_limit"`
 	// Metrics is the /metrics, /healthz, /readyz listener and the derived
 	// request metrics (empty listen disables both).
 	Metrics metrics.Config `yaml:"metrics"`
@@ -50,7 +56,7 @@ type File struct {
 // project and service are empty: when set in the file they override the
 // normalize section's values (normalize.DefaultConfig holds the defaults).
 func Default() File {
-	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second, Metrics: metrics.DefaultConfig(),
+	return File{Normalize: normalize.DefaultConfig(), DataDir: "./data", ShutdownGrace: 20 * time.Second, MemoryLimit: "auto", Metrics: metrics.DefaultConfig(),
 		SpanEvents: SpanEvents{Config: spanevents.DefaultConfig()}}
 }
 
@@ -139,6 +145,9 @@ func Parse(name string, raw []byte) (File, error) {
 	if cfg.DataDir == "" {
 		probs = append(probs, Problem{File: name, Key: "data_dir", Msg: "must not be empty"})
 	}
+	if _, _, err := ParseMemoryLimit(cfg.MemoryLimit); err != nil {
+		probs = append(probs, Problem{File: name, Key: "memory_limit", Msg: err.Error()})
+	}
 	probs = append(probs, cfg.validateGraph(name)...)
 	if len(probs) > 0 {
 		return cfg, probs
@@ -157,4 +166,42 @@ func (f *File) Resolve() {
 	if f.Service != "" {
 		f.Normalize.Service = f.Service
 	}
+}
+
+// AutoMemoryBase is what "auto" allows besides the sink queues: the
+// normalizer's runs in flight, read buffers, caches and the runtime.
+const AutoMemoryBase = 32 << 20
+
+// MinMemoryLimit is the smallest explicit memory_limit accepted: below
+// it the garbage collector would run all the time.
+const MinMemoryLimit = 16 << 20
+
+// ParseMemoryLimit reads a memory_limit value: auto reports "auto", n is 0
+// for "off", else the limit in bytes.
+func ParseMemoryLimit(s string) (n int64, auto bool, err error) {
+	switch strings.TrimSpace(s) {
+	case "auto", "":
+		return 0, true, nil
+	case "off":
+		return 0, false, nil
+	}
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	v, perr := strconv.ParseInt(t, 10, 64)
+	if perr != nil || v <= 0 || v > (1<<50)/mult {
+		return 0, false, fmt.Errorf("%q: want auto, off, or a size such as 96MiB, 1GiB or a number of bytes", s)
+	}
+	if v*mult < MinMemoryLimit {
+		return 0, false, fmt.Errorf("%q: must be at least 16MiB (or off)", s)
+	}
+	return v * mult, false, nil
 }

@@ -53,3 +53,28 @@ func TestExampleConfigLoads(t *testing.T) {
 	_, err = Load(filepath.Join(t.TempDir(), "missing.yaml"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestMemoryLimit(t *testing.T) {
+	for in, want := range map[string]int64{"96MiB": 96 << 20, "1GiB": 1 << 30, "20000000": 20000000, "65536KiB": 64 << 20, " 48 MiB ": 48 << 20} {
+		n, auto, err := ParseMemoryLimit(in)
+		require.NoError(t, err, in)
+		assert.False(t, auto)
+		assert.Equal(t, want, n, in)
+	}
+	_, auto, err := ParseMemoryLimit("auto")
+	require.NoError(t, err)
+	assert.True(t, auto)
+	n, auto, err := ParseMemoryLimit("off")
+	require.NoError(t, err)
+	assert.False(t, auto)
+	assert.Zero(t, n)
+	for _, bad := range []string{"lots", "-5MiB", "1MiB", "12.5MiB", "9999999999GiB"} {
+		_, _, err := ParseMemoryLimit(bad)
+		assert.Error(t, err, bad)
+	}
+	cfg, err := Parse("t.yaml", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "auto", cfg.MemoryLimit)
+	_, err = Parse("t.yaml", []byte("memory_limit: 2MiB\n"))
+	require.ErrorContains(t, err, "memory_limit")
+}

@@ -93,7 +93,9 @@ type Item struct {
 
 // Batch is a run of records from one source lane, owned by the batch (copied
 // at the lane boundary) and shared read-only by every sink. Buf is NDJSON:
-// each record's JSON followed by '\n'.
+// each record's JSON followed by '\n'. A sink must not keep Buf, Items or
+// slices and unsafe strings of them after its Ack.Done: the pipeline reuses
+// that memory once every sink is done (copy what must outlive the call).
 type Batch struct {
 	Buf   []byte
 	Items []Item
@@ -112,6 +114,13 @@ func (b *Batch) JSON(i int) []byte {
 
 // Bytes returns the total JSON bytes in the batch.
 func (b *Batch) Bytes() int { return len(b.Buf) }
+
+// itemSize is the memory one Item takes in Items.
+const itemSize = int(unsafe.Sizeof(Item{}))
+
+// MemBytes returns the memory the batch holds: JSON and per-record
+// metadata (what queue bounds count).
+func (b *Batch) MemBytes() int { return len(b.Buf) + len(b.Items)*itemSize + len(b.ids) }
 
 // Append copies r into the batch.
 func (b *Batch) Append(r *Record, source, stream string) {

@@ -84,6 +84,7 @@ type namedSink struct {
 type selfCollectorDescs struct {
 	sinkReceived, sinkSent, sinkDropped, sinkDead, sinkErrors, sinkRetries *prometheus.Desc
 	sinkQueueBatches, sinkQueueBytes, sinkRejected, sinkBuffer             *prometheus.Desc
+	sinkCapBytes, sinkCapBatches                                           *prometheus.Desc
 
 	srcReceived, srcSent, srcDropped, srcErrors, srcBuffer, srcLag *prometheus.Desc
 
@@ -112,6 +113,8 @@ func NewSelfCollector() *SelfCollector {
 		sinkRetries:      nd("logshipd_sink_retries_total", "Send retries.", sinkL...),
 		sinkQueueBatches: nd("logshipd_sink_queue_batches", "Batches waiting in the sink's queue.", sinkL...),
 		sinkQueueBytes:   nd("logshipd_sink_queue_bytes", "Bytes waiting in the sink's queue (memory or disk buffer).", sinkL...),
+		sinkCapBytes:     nd("logshipd_sink_queue_capacity_bytes", "Bound of the sink's queue in bytes: queue.max_bytes for the memory queue, queue.max_disk_bytes for a disk buffer.", sinkL...),
+		sinkCapBatches:   nd("logshipd_sink_queue_capacity_batches", "Bound of the sink's queue in batches (queue.max_batches); 0 for a disk buffer, bounded by bytes only.", sinkL...),
 		sinkRejected:     nd("logshipd_sink_rejected_events_total", "Events the destination rejected, by reason (CloudWatch RejectedLogEventsInfo).", "sink", "reason"),
 		sinkBuffer:       nd("logshipd_sink_buffer_bytes", "Bytes held inside the sink (batcher, client).", sinkL...),
 		srcReceived:      nd("logshipd_source_received_records_total", "Records (or lines) read by the source.", srcL...),
@@ -280,6 +283,9 @@ func (c *SelfCollector) collectWorker(ch chan<- prometheus.Metric, w *sink.Worke
 	counter(ch, c.d.sinkRetries, st.Retries.Load(), name)
 	gauge(ch, c.d.sinkQueueBatches, st.QueueBatches.Load(), name)
 	gauge(ch, c.d.sinkQueueBytes, st.QueueBytes.Load(), name)
+	capBytes, capBatches := w.QueueCapacity()
+	gauge(ch, c.d.sinkCapBytes, capBytes, name)
+	gauge(ch, c.d.sinkCapBatches, capBatches, name)
 }
 
 func (c *SelfCollector) collectNormalize(ch chan<- prometheus.Metric, norms []*normalize.Stats) {

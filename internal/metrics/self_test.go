@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/starmates/logshipd/internal/event"
@@ -93,6 +94,8 @@ func TestSelfCollectorWorkersAndNormalize(t *testing.T) {
 	require.InDelta(t, 0, sumCounter(f, "logshipd_sink_dropped_records_total", map[string]string{"sink": "cw", "reason": "queue_full"}), 0)
 	require.Len(t, f["logshipd_sink_queue_batches"].GetMetric(), 1)
 	require.InDelta(t, 0, f["logshipd_sink_queue_bytes"].GetMetric()[0].GetGauge().GetValue(), 0)
+	require.InDelta(t, sink.DefaultQueueMaxBytes, gaugeValue(t, f, "logshipd_sink_queue_capacity_bytes", sinkL), 0)
+	require.InDelta(t, 256, gaugeValue(t, f, "logshipd_sink_queue_capacity_batches", sinkL), 0)
 	require.InDelta(t, 3, sumCounter(f, "logshipd_sink_rejected_events_total", map[string]string{"sink": "cw", "reason": "too_old"}), 0)
 	require.InDelta(t, 1, sumCounter(f, "logshipd_sink_rejected_events_total", map[string]string{"sink": "cw", "reason": "expired"}), 0)
 	require.InDelta(t, 77, f["logshipd_sink_buffer_bytes"].GetMetric()[0].GetGauge().GetValue(), 0)
@@ -113,6 +116,60 @@ func TestSelfCollectorWorkersAndNormalize(t *testing.T) {
 	require.Contains(t, f, "logshipd_normalize_field_cap_drops_total")
 	require.InDelta(t, 42, f["logshipd_pipeline_committed_records_total"].GetMetric()[0].GetCounter().GetValue(), 0)
 	require.InDelta(t, 3, f["logshipd_files_tracked"].GetMetric()[0].GetGauge().GetValue(), 0)
+}
+
+// The queue capacity gauges carry each worker's configured bounds: the
+// memory queue's max_bytes/max_batches, a disk buffer's max_disk_bytes and
+// 0 batches (bounded by bytes only). The fill-ratio recording rule in
+// monitoring/rules/logshipd.rules.yml divides by them.
+func TestSelfCollectorQueueCapacity(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	mem := sink.DefaultQueueConfig()
+	mem.MaxBytes, mem.MaxBatches = 8<<20, 32
+	wMem := sink.NewWorker("loki", &scriptedSink{}, mem, nil, logger, nil)
+
+	disk := sink.DefaultQueueConfig()
+	disk.Buffer, disk.MaxDiskBytes = "disk", 512<<20
+	db, err := sink.OpenDiskBuffer(t.TempDir(), disk.MaxDiskBytes, disk.FsyncInterval)
+	require.NoError(t, err)
+	wDisk := sink.NewWorker("cw", &scriptedSink{}, disk, nil, logger, nil)
+	wDisk.UseDiskBuffer(db)
+	t.Cleanup(func() { require.NoError(t, wDisk.CloseSink(context.Background())) })
+
+	wDefault := sink.NewWorker("file", &scriptedSink{}, sink.DefaultQueueConfig(), nil, logger, nil)
+
+	c := NewSelfCollector()
+	c.AddPipeline(workers{wMem, wDisk}, nil)
+	c.AddWorkers(wDefault)
+	f := gather(t, c)
+	for _, tc := range []struct {
+		w              *sink.Worker
+		bytes, batches int64
+	}{
+		{wMem, 8 << 20, 32},
+		{wDisk, 512 << 20, 0},
+		{wDefault, sink.DefaultQueueMaxBytes, 256},
+	} {
+		name := tc.w.Name()
+		bytes, batches := tc.w.QueueCapacity()
+		require.Equal(t, [2]int64{tc.bytes, tc.batches}, [2]int64{bytes, batches}, name)
+		l := map[string]string{"sink": name}
+		require.InDelta(t, float64(tc.bytes), gaugeValue(t, f, "logshipd_sink_queue_capacity_bytes", l), 0, name)
+		require.InDelta(t, float64(tc.batches), gaugeValue(t, f, "logshipd_sink_queue_capacity_batches", l), 0, name)
+	}
+	require.Len(t, f["logshipd_sink_queue_capacity_bytes"].GetMetric(), 3)
+	require.Len(t, f["logshipd_sink_queue_capacity_batches"].GetMetric(), 3)
+	require.Equal(t, dto.MetricType_GAUGE, f["logshipd_sink_queue_capacity_bytes"].GetType())
+	require.Equal(t, dto.MetricType_GAUGE, f["logshipd_sink_queue_capacity_batches"].GetType())
+}
+
+// gaugeValue returns the value of the one gauge of name whose labels
+// include want.
+func gaugeValue(t testing.TB, fams map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
+	t.Helper()
+	ms := match(fams, name, want)
+	require.Len(t, ms, 1, "%s%v", name, want)
+	return ms[0].GetGauge().GetValue()
 }
 
 func TestQueueNotFull(t *testing.T) {

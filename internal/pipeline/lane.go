@@ -151,7 +151,7 @@ func (l *lane) closeInline() {
 		l.outs = append(l.outs, &output{b: l.cur})
 		// Sized like the last one: busy sequential lanes (container
 		// envelopes) fill a similar batch per commit without regrowing.
-		l.cur = &event.Batch{Buf: make([]byte, 0, len(l.cur.Buf)+len(l.cur.Buf)/8), Items: make([]event.Item, 0, n+n/8)}
+		l.cur = l.p.batches.get(len(l.cur.Buf)+len(l.cur.Buf)/8, n+n/8)
 	}
 }
 
@@ -175,7 +175,7 @@ func (o *output) run() {
 		ratio = 2 << 10
 	}
 	in := o.part.Bytes()
-	ps.out = &event.Batch{Buf: make([]byte, 0, in*int(ratio)>>10+4096), Items: make([]event.Item, 0, o.part.Lines())}
+	ps.out = l.p.batches.get(in*int(ratio)>>10+4096, o.part.Lines())
 	o.part.Run(ps.st)
 	l.p.stats.Parts.Add(1)
 	if in > 0 {
@@ -243,7 +243,13 @@ const minSend = 64 << 10
 func (l *lane) committer() {
 	defer close(l.committed)
 	for g := range l.groups {
-		ack := event.NewAck(func(st event.Status) { l.finish(g.c, st) })
+		// Every batch of the group, sent or merged away: their memory is
+		// reused once every sink finished with the group.
+		var used []*event.Batch
+		ack := event.NewAck(func(st event.Status) {
+			l.finish(g.c, st)
+			l.p.batches.put(used)
+		})
 		ack.Add(1) // held until every batch of the group is queued
 		var pend *event.Batch
 		var err error
@@ -257,6 +263,7 @@ func (l *lane) committer() {
 				<-o.done
 			}
 			b := o.b
+			used = append(used, b)
 			switch {
 			case len(b.Items) == 0:
 			case pend == nil:

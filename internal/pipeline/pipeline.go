@@ -68,7 +68,46 @@ type Pipeline struct {
 	stats     Stats
 	NormStats normalize.Stats
 	// norm feeds the normalization workers (Parts of busy lanes).
-	norm chan *output
+	norm    chan *output
+	batches batchPool
+}
+
+// batchPool recycles the memory of batches every sink has finished with
+// (sinks must not keep Buf or Items after their Ack.Done: see
+// event.Batch). Reused big buffers spare the allocator, the page faults
+// and the garbage collector a few hundred KiB per Part.
+type batchPool struct {
+	bufs  sync.Pool // *[]byte
+	items sync.Pool // *[]event.Item
+}
+
+func (p *batchPool) get(bytes, items int) *event.Batch {
+	b := &event.Batch{}
+	if v, ok := p.bufs.Get().(*[]byte); ok && cap(*v) >= bytes {
+		b.Buf = (*v)[:0]
+	} else {
+		b.Buf = make([]byte, 0, bytes)
+	}
+	if v, ok := p.items.Get().(*[]event.Item); ok && cap(*v) >= items {
+		b.Items = (*v)[:0]
+	} else {
+		b.Items = make([]event.Item, 0, items)
+	}
+	return b
+}
+
+func (p *batchPool) put(bs []*event.Batch) {
+	for _, b := range bs {
+		if cap(b.Buf) >= 64<<10 {
+			buf := b.Buf
+			p.bufs.Put(&buf)
+		}
+		if cap(b.Items) >= 256 {
+			items := b.Items
+			p.items.Put(&items)
+		}
+		b.Buf, b.Items = nil, nil
+	}
 }
 
 // New builds a pipeline. grace bounds the drain at shutdown.

@@ -40,6 +40,8 @@ type AgeLimiter interface {
 // QueueConfig bounds a sink's queue and sets its retry policy.
 type QueueConfig struct {
 	// MaxBatches and MaxBytes bound the batches waiting for this sink.
+	// MaxBytes counts the memory a batch holds: its records' JSON and
+	// their per-record metadata (event.Batch.MemBytes).
 	MaxBatches int `yaml:"max_batches"`
 	MaxBytes   int `yaml:"max_bytes"`
 	// WhenFull is "block" (default: backpressure on the sources) or
@@ -63,9 +65,16 @@ type QueueConfig struct {
 	FsyncInterval time.Duration `yaml:"fsync_interval"`
 }
 
+// DefaultQueueMaxBytes is the default memory queue bound: ~4 s of
+// CloudWatch's per-stream throughput, well above what one sink request
+// takes, and small enough that the daemon stays in a sidecar's memory
+// budget (see docs/performance.md). Bursts beyond it hold the sources
+// back; queue.buffer: disk absorbs outages.
+const DefaultQueueMaxBytes = 16 << 20
+
 // DefaultQueueConfig returns the defaults.
 func DefaultQueueConfig() QueueConfig {
-	return QueueConfig{MaxBatches: 256, MaxBytes: 64 << 20, WhenFull: "block",
+	return QueueConfig{MaxBatches: 256, MaxBytes: DefaultQueueMaxBytes, WhenFull: "block",
 		InitialBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second,
 		Buffer: "memory", MaxDiskBytes: 1 << 30, FsyncInterval: time.Second}
 }
@@ -196,6 +205,16 @@ func (w *Worker) Name() string { return w.name }
 // Stats returns the counters.
 func (w *Worker) Stats() *Stats { return w.stats }
 
+// QueueCapacity returns the bounds of the sink's queue: bytes (memory
+// queue: MaxBytes; disk buffer: MaxDiskBytes) and batches (0 for a disk
+// buffer, which is bounded by bytes only).
+func (w *Worker) QueueCapacity() (bytes, batches int64) {
+	if w.disk != nil {
+		return w.cfg.MaxDiskBytes, 0
+	}
+	return int64(w.cfg.MaxBytes), int64(w.cfg.MaxBatches)
+}
+
 // Enqueue adds b (whose Ack already counts this worker). It blocks while
 // the queue is full unless when_full is drop_newest; it returns ctx.Err()
 // (without taking b) when ctx ends first, or an error after Close.
@@ -209,7 +228,7 @@ func (w *Worker) Enqueue(ctx context.Context, b *event.Batch) error {
 		return errors.New("sink " + w.name + " is closed")
 	}
 	full := func() bool {
-		return len(w.queue) > 0 && (len(w.queue) >= w.cfg.MaxBatches || w.bytes+b.Bytes() > w.cfg.MaxBytes)
+		return len(w.queue) > 0 && (len(w.queue) >= w.cfg.MaxBatches || w.bytes+b.MemBytes() > w.cfg.MaxBytes)
 	}
 	if full() && w.cfg.WhenFull == "drop_newest" {
 		w.stats.Dropped.Add(int64(len(b.Items)))
@@ -234,7 +253,7 @@ func (w *Worker) Enqueue(ctx context.Context, b *event.Batch) error {
 		}
 	}
 	w.queue = append(w.queue, b)
-	w.bytes += b.Bytes()
+	w.bytes += b.MemBytes()
 	w.stats.Received.Add(int64(len(b.Items)))
 	w.stats.QueueBatches.Store(int64(len(w.queue)))
 	w.stats.QueueBytes.Store(int64(w.bytes))
@@ -340,7 +359,7 @@ func (w *Worker) Run(ctx context.Context) {
 		w.mu.Lock()
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
-		w.bytes -= b.Bytes()
+		w.bytes -= b.MemBytes()
 		w.stats.QueueBatches.Store(int64(len(w.queue)))
 		w.stats.QueueBytes.Store(int64(w.bytes))
 		w.cond.Broadcast()

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/starmates/logshipd/internal/config"
+	"github.com/starmates/logshipd/internal/pipeline"
+	"github.com/starmates/logshipd/internal/sink"
+)
+
+// memory_limit: auto allows the base plus the largest memory queue (disk
+// buffers do not count), an explicit size is used as is, off leaves the
+// runtime alone, GOMEMLIMIT wins, and the previous limit comes back.
+func TestApplyMemoryLimit(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	before := debug.SetMemoryLimit(-1)
+	big := sink.DefaultQueueConfig()
+	big.MaxBytes = 40 << 20
+	disk := sink.DefaultQueueConfig()
+	disk.Buffer, disk.MaxBytes = "disk", 500<<20
+	sinks := []pipeline.SinkSpec{{Name: "a", Queue: sink.DefaultQueueConfig()}, {Name: "b", Queue: big}, {Name: "c", Queue: disk}}
+
+	restore := applyMemoryLimit("auto", sinks, logger)
+	assert.Equal(t, int64(config.AutoMemoryBase+40<<20), debug.SetMemoryLimit(-1))
+	restore()
+	assert.Equal(t, before, debug.SetMemoryLimit(-1))
+
+	restore = applyMemoryLimit("auto", sinks[:1], logger)
+	assert.Equal(t, int64(48<<20), debug.SetMemoryLimit(-1), "defaults: 32 MiB + one 16 MiB queue")
+	restore()
+
+	restore = applyMemoryLimit("200MiB", sinks, logger)
+	assert.Equal(t, int64(200<<20), debug.SetMemoryLimit(-1))
+	restore()
+
+	restore = applyMemoryLimit("off", sinks, logger)
+	assert.Equal(t, before, debug.SetMemoryLimit(-1))
+	restore()
+
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = applyMemoryLimit("64MiB", sinks, logger)
+	assert.Equal(t, before, debug.SetMemoryLimit(-1), "GOMEMLIMIT is the runtime's own setting")
+	restore()
+}
