@@ -221,7 +221,7 @@ func (b *bench) reportTargets(p func(string, ...any)) {
 			rows = append(rows, verdictRow{fmt.Sprintf("%s `normalize` ≥ %.0f MB/s", strings.ToUpper(w.ID), normalizeW1), st.format(1) + " MB/s", judge(st, normalizeW1, true)})
 		}
 	}
-	for _, shape := range []string{shapeRun, shapeNormalize} {
+	for _, shape := range []string{shapeRun, shapeNormalize, shapeOutage} {
 		for _, w := range b.res.Workloads {
 			ss := b.samples(w, shape)
 			if len(ss) == 0 {

@@ -20,15 +20,17 @@ const (
 	shapeCopy      = "copy"
 	shapeNormalize = "normalize"
 	shapeRun       = "run"
+	shapeOutage    = "outage"
 )
 
-var shapes = []string{shapeCat, shapeCopy, shapeNormalize, shapeRun}
+var shapes = []string{shapeCat, shapeCopy, shapeNormalize, shapeRun, shapeOutage}
 
 var shapeTitle = map[string]string{
 	shapeCat:       "floor: `cat file > /dev/null`",
 	shapeCopy:      "floor: `cat file > tmpfs file`",
 	shapeNormalize: "`logshipd normalize < file > /dev/null`",
 	shapeRun:       "`logshipd run`: file source → file sink (all written + acked)",
+	shapeOutage:    "`logshipd run`: file source → Loki sink that is down, disk buffer (all acked into the buffer)",
 }
 
 // workloadFile is a generated input.
@@ -55,7 +57,9 @@ func (w *workloadFile) measure(ctx context.Context, b *bench, shape string, run 
 	case shapeNormalize:
 		s, err = runTimed(ctx, b.opt.timeout, w.Path, os.DevNull, b.bin, "normalize")
 	case shapeRun:
-		s, err = w.runDaemon(ctx, b, run)
+		s, err = w.runDaemon(ctx, b, run, false)
+	case shapeOutage:
+		s, err = w.runDaemon(ctx, b, run, true)
 	default:
 		err = fmt.Errorf("unknown shape %q", shape)
 	}
@@ -81,6 +85,31 @@ sinks:
     type: file
     path: %s
 `, dataDir, input, output)
+}
+
+// outageConfig is the config of the outage shape: the same file source, and
+// one Loki sink whose destination refuses connections (a closed loopback
+// port), buffered on disk. Every batch is acknowledged once it is in the
+// disk buffer, so the file is read to its end while the sink is down; the
+// measurement is what memory and CPU that costs.
+func outageConfig(dataDir, input string) string {
+	return fmt.Sprintf(`# bench/run: file source -> Loki sink that is down, disk buffer.
+data_dir: %s
+metrics:
+  listen: ""
+sources:
+  - name: bench
+    type: file
+    include: [%q]
+    start_at: beginning
+sinks:
+  - name: down
+    type: loki
+    url: http://127.0.0.1:9/loki/api/v1/push
+    queue:
+      buffer: disk
+      max_disk_bytes: 17179869184
+`, dataDir, input)
 }
 
 // daemon is a started `logshipd run`.
@@ -172,7 +201,9 @@ func (d *daemon) kill() {
 // directory, wait until the sink holds every record and the checkpoint
 // shows the whole file acknowledged, then SIGTERM it. Wall time is the
 // time of the last acknowledgement (the checkpoint entry's "updated").
-func (w *workloadFile) runDaemon(ctx context.Context, b *bench, run int) (sample, error) {
+// With outage the sink is down (outageConfig): only the checkpoint is
+// waited for.
+func (w *workloadFile) runDaemon(ctx context.Context, b *bench, run int, outage bool) (sample, error) {
 	var s sample
 	dir := filepath.Join(b.opt.tmp, fmt.Sprintf("run-%s-%d", w.ID, run))
 	if err := os.RemoveAll(dir); err != nil {
@@ -185,7 +216,11 @@ func (w *workloadFile) runDaemon(ctx context.Context, b *bench, run int) (sample
 	out := filepath.Join(dir, "out.jsonl")
 	cfg := filepath.Join(dir, "logshipd.yaml")
 	dataDir := filepath.Join(dir, "data")
-	if err := os.WriteFile(cfg, []byte(runConfig(dataDir, w.Path, out)), 0o644); err != nil {
+	conf := runConfig(dataDir, w.Path, out)
+	if outage {
+		conf = outageConfig(dataDir, w.Path)
+	}
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		return s, err
 	}
 	d, err := startDaemon(b.bin, cfg, filepath.Join(dir, "stderr.log"))
@@ -196,7 +231,7 @@ func (w *workloadFile) runDaemon(ctx context.Context, b *bench, run int) (sample
 	deadline := d.t0.Add(b.opt.timeout)
 	lc := &lineCounter{path: out}
 	defer lc.close()
-	for {
+	for !outage {
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
@@ -252,6 +287,9 @@ func (w *workloadFile) runDaemon(ctx context.Context, b *bench, run int) (sample
 	}
 	usage(d.cmd.ProcessState, &s)
 	d.meter.background(&s)
+	if outage {
+		return s, nil
+	}
 	n, err := lc.poll()
 	if err != nil {
 		return s, err
