@@ -130,10 +130,8 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 			if err == nil && len(j.out) > 0 {
 				_, err = w.Write(j.out)
 			}
-			if j.part != nil {
-				b := j.out
-				bufs.Put(&b)
-			}
+			b := j.out
+			bufs.Put(&b)
 		}
 		werr <- err
 	}()
@@ -143,6 +141,9 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 		if len(inline) > 0 {
 			order <- &job{out: inline, done: ready}
 			inline = nil
+			if b, ok := bufs.Get().(*[]byte); ok {
+				inline = (*b)[:0]
+			}
 		}
 	}
 	ch := e.NewChunker(origin, func(rec *event.Record) {

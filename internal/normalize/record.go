@@ -1123,8 +1123,10 @@ func urlPath(b []byte) []byte {
 			return []byte("/")
 		}
 	}
-	if i := bytes.IndexAny(b, "?#"); i >= 0 {
-		b = b[:i]
+	for i, c := range b { // bytes.IndexAny builds a set per call
+		if c == '?' || c == '#' {
+			return b[:i]
+		}
 	}
 	return b
 }

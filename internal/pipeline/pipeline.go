@@ -1,18 +1,3 @@
-// Package pipeline wires sources, normalization and sinks together and
-// owns the daemon's lifecycle.
-//
-// Data flow: a source writes lines into lanes (one per input); a lane
-// normalizes them (multiline joining, container unwrapping) and commits
-// batches; a commit hands the same read-only batch to every sink's bounded
-// queue (blocking when one is full: backpressure) and registers an Ack for
-// all of them. When every sink has finished, the lane runs the source's
-// callback, in commit order, with the worst status and the input watermark
-// — the only place a file checkpoint moves or a Forward chunk is acked.
-//
-// Stop order (Run): cancel sources and wait for them; close every sink
-// queue and let the workers drain it within the grace period; close the
-// sinks. Batches still queued when the grace period ends finish as Failed,
-// so no source acknowledges them (files re-read them after a restart).
 package pipeline
 
 import (
