@@ -1,4 +1,3 @@
-// Command logshipd ships and normalizes logs. See README.md.
 package main
 
 import (

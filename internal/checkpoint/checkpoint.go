@@ -1,22 +1,3 @@
-// Package checkpoint persists how far each tailed file has been delivered.
-//
-// One Store holds the entries of one source, saved as a single JSON file
-// <data_dir>/checkpoints/<source>.json. An entry is keyed by the file's
-// device and inode and carries what is needed to tell whether the inode
-// still holds the same content: a fingerprint (hex SHA-256 of the first
-// FingerprintLen bytes), the inode's birth time when the filesystem has one,
-// and a generation that counts how often the inode's content was replaced
-// (truncation, inode reuse).
-//
-// Offsets are written by the caller only after every sink acknowledged the
-// data below them; this package just stores them. Save is atomic: the new
-// content goes to a temporary file in the same directory, is fsynced, and
-// is renamed over the old file, and the directory is fsynced. A crash at any
-// moment therefore leaves either the old or the new checkpoint, never a torn
-// one. A file that exists but cannot be read or parsed is an error: the
-// caller must refuse to start rather than silently re-read (or skip) data.
-//
-// A Store is safe for concurrent use.
 package checkpoint
 
 import (

@@ -1,7 +1,3 @@
-// Package config loads logshipd's YAML configuration file: strict decoding
-// (unknown keys are errors, reported with their line), ${VAR} and
-// ${VAR:-default} expansion from the environment, and validation of every
-// section by the package that owns it.
 package config
 
 import (

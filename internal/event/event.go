@@ -1,6 +1,3 @@
-// Package event holds the types every stage shares: the canonical record a
-// source emits after normalization, its level, and (later) batches and acks.
-// It is a leaf package (standard library only).
 package event
 
 import "time"

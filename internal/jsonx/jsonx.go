@@ -1,5 +1,3 @@
-// Package jsonx holds append-style JSON encoding helpers that produce
-// correct JSON from any bytes.
 package jsonx
 
 import (

@@ -122,6 +122,12 @@ func (e *Engine) getPart() *Part {
 func (c *Chunker) Write(line []byte, start, end int64, now time.Time) {
 	if len(c.refs) == 0 {
 		c.start = start
+		if c.data == nil {
+			p := c.eng.getPart()
+			c.data, c.refs = p.data[:0], p.refs[:0]
+			p.data, p.refs = nil, nil
+			p.Release()
+		}
 	}
 	c.data = append(c.data, line...)
 	c.refs = append(c.refs, lineRef{pos: len(c.data), end: end})
@@ -140,6 +146,15 @@ func (c *Chunker) Buffered() int { return len(c.refs) }
 func (c *Chunker) Cut() {
 	c.dispatch(false)
 	c.seq.PublishStats()
+}
+
+// release gives the empty buffers back to the Engine's pool: an idle
+// input holds none.
+func (c *Chunker) release() {
+	if len(c.refs) == 0 && cap(c.data) > 0 {
+		(&Part{eng: c.eng, data: c.data[:0], refs: c.refs[:0]}).Release()
+		c.data, c.refs = nil, nil
+	}
 }
 
 // Flush hands on everything, ending every record (end of input).
@@ -163,6 +178,7 @@ func (c *Chunker) FlushIdle(now time.Time) time.Time {
 		c.dispatch(true)
 		return time.Time{}
 	}
+	c.release() // called when the input is idle
 	if !c.seqOpen {
 		return time.Time{}
 	}

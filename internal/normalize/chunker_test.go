@@ -218,3 +218,25 @@ func TestUnfinishedPartialIsEmitted(t *testing.T) {
 	assert.Equal(t, int64(1), eng.Stats().PartialUnfinished.Load())
 	assert.Equal(t, int64(50), st.Watermark())
 }
+
+// A Stream reused for another input names the new input in its records
+// (the encoder caches the encoded origin).
+func TestSetOriginRenamesInput(t *testing.T) {
+	eng, err := New(DefaultConfig(), nil)
+	require.NoError(t, err)
+	var out []string
+	st := eng.NewStream(event.Origin{Kind: "file", Path: "a.log"}, func(r *event.Record) { out = append(out, string(r.JSON)) })
+	line := []byte(`{"level":"info","message":"m"}`)
+	st.Write(line, time.Now())
+	st.Flush(time.Now())
+	st.SetOrigin(event.Origin{Kind: "file", Path: "b.log"}, time.Now())
+	st.Write(line, time.Now())
+	st.Write([]byte(`{"log":"x\n","stream":"stdout","time":"2026-11-26T10:00:00Z"}`), time.Now())
+	st.SetOrigin(event.Origin{Kind: "file", Path: "c.log"}, time.Now()) // flushes x as b.log's
+	st.Write([]byte(`{"log":"y\n","stream":"stdout","time":"2026-11-26T10:00:00Z"}`), time.Now())
+	st.Flush(time.Now())
+	require.Len(t, out, 4)
+	for i, want := range []string{"a.log", "b.log", "b.log", "c.log"} {
+		assert.Equal(t, want, gjson.Get(out[i], "origin.file").Str, out[i])
+	}
+}

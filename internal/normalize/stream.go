@@ -164,6 +164,28 @@ func (s *Stream) joinerFor(key []byte, meta *envMeta) *joiner {
 	return j
 }
 
+// SetOrigin makes s normalize another input of the same source (a Stream
+// reused for Parts of several lanes). Pending records are flushed first
+// (they belong to the old input). Format detection stays sticky (per
+// source); container joiners are dropped.
+func (s *Stream) SetOrigin(o Origin, now time.Time) {
+	if s.origin == o {
+		return
+	}
+	s.Flush(now)
+	s.origin = o
+	s.enc.originFor = nil // the cached origin members name the old input
+	k := 0
+	for _, j := range s.joiners {
+		if j.env == nil {
+			s.joiners[k] = j
+			k++
+		}
+	}
+	clear(s.joiners[k:])
+	s.joiners = s.joiners[:k]
+}
+
 // Write processes one physical line (without its newline). now is the
 // ingest time used for records without a timestamp and for flush timeouts.
 func (s *Stream) Write(line []byte, now time.Time) { s.WriteAt(line, -1, -1, now) }

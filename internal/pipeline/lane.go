@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,12 +21,16 @@ type lanes struct {
 
 	mu   sync.Mutex
 	open map[*lane]struct{}
+
+	// Streams that ran Parts, shared by the source's lanes (SetOrigin):
+	// at most one per worker is kept, however many inputs the source has.
+	smu  sync.Mutex
+	free []*partStream
 }
 
 func (l *lanes) NewLane(origin event.Origin) ingest.Lane {
 	ln := &lane{p: l.p, set: l, source: l.source, stream: origin.Path, keep: l.keep, eng: l.eng, origin: origin}
 	ln.ch = l.eng.NewChunker(origin, ln.addInline, ln.addPart)
-	ln.cur = &event.Batch{}
 	l.mu.Lock()
 	if l.open == nil {
 		l.open = make(map[*lane]struct{})
@@ -69,7 +74,9 @@ type lane struct {
 	origin event.Origin
 	ch     *normalize.Chunker
 
-	cur     *event.Batch // inline records since the last part
+	cur     *event.Batch // inline records since the last part (nil: none)
+	// Size of the next inline batch (the last one's).
+	curHint, curHintN int
 	outs    []*output    // this commit's outputs so far, in order
 	pending int          // records and parts since the last commit
 
@@ -77,9 +84,6 @@ type lane struct {
 	committed chan struct{}
 	closeOnce sync.Once
 
-	// Streams for this lane's Parts (one per concurrently running Part).
-	smu  sync.Mutex
-	free []*partStream
 	// ratio is the output bytes per input byte of the last Part, x1024.
 	ratio atomic.Int64
 
@@ -132,6 +136,10 @@ func (l *lane) addInline(r *event.Record) {
 		l.p.stats.Skipped.Add(1)
 		return
 	}
+	if l.cur == nil {
+		// Allocated on the first record: an idle lane holds no batch.
+		l.cur = l.p.batches.get(l.curHint, l.curHintN)
+	}
 	l.cur.Append(r, l.source, l.stream)
 	l.pending++
 }
@@ -147,27 +155,33 @@ func (l *lane) addPart(p *normalize.Part) {
 }
 
 func (l *lane) closeInline() {
-	if n := len(l.cur.Items); n > 0 {
+	if l.cur != nil && len(l.cur.Items) > 0 {
+		n := len(l.cur.Items)
 		l.outs = append(l.outs, &output{b: l.cur})
-		// Sized like the last one: busy sequential lanes (container
-		// envelopes) fill a similar batch per commit without regrowing.
-		l.cur = l.p.batches.get(len(l.cur.Buf)+len(l.cur.Buf)/8, n+n/8)
+		// The next one is sized like this one: busy sequential lanes
+		// (container envelopes) fill a similar batch per commit without
+		// regrowing.
+		l.curHint, l.curHintN = len(l.cur.Buf)+len(l.cur.Buf)/8, n+n/8
+		l.cur = nil
 	}
 }
 
 // run normalizes o's Part (on a pool worker).
 func (o *output) run() {
 	l := o.l
-	l.smu.Lock()
+	set := l.set
+	set.smu.Lock()
 	var ps *partStream
-	if n := len(l.free); n > 0 {
-		ps, l.free = l.free[n-1], l.free[:n-1]
+	if n := len(set.free); n > 0 {
+		ps, set.free = set.free[n-1], set.free[:n-1]
 	}
-	l.smu.Unlock()
+	set.smu.Unlock()
 	if ps == nil {
-		ps = &partStream{l: l}
+		ps = &partStream{}
 		ps.st = l.eng.NewStream(l.origin, ps.add)
 	}
+	ps.l = l
+	ps.st.SetOrigin(l.origin, time.Now())
 	// Size the batch from what this lane's records weigh (JSON per input
 	// byte) so that it is allocated once.
 	ratio := l.ratio.Load()
@@ -184,9 +198,12 @@ func (o *output) run() {
 	o.b, ps.out = ps.out, nil
 	o.part.Release()
 	o.part = nil
-	l.smu.Lock()
-	l.free = append(l.free, ps)
-	l.smu.Unlock()
+	ps.l = nil
+	set.smu.Lock()
+	if len(set.free) < cap(l.p.norm)+runtime.GOMAXPROCS(0) {
+		set.free = append(set.free, ps)
+	}
+	set.smu.Unlock()
 	close(o.done)
 }
 

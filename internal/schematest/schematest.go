@@ -1,5 +1,3 @@
-// Package schematest validates records against schemas/log-record.schema.json
-// with a real JSON Schema 2020-12 validator. For tests only.
 package schematest
 
 import (

@@ -1,12 +1,3 @@
-// Package replay is the replay source: it reads historical files (plain or
-// gzip) to completion through the normal pipeline, keeping every record's
-// own timestamp, then returns ingest.ErrEndOfInput.
-//
-// Replay is resumable and idempotent: a ledger in <data_dir>/replay/ledger.json
-// records, per file content identity (size + SHA-256 of the first 1 MiB),
-// the offset below which every record was acknowledged by every sink. A
-// re-run skips finished files and resumes unfinished ones; Force starts
-// over. Offsets of .gz files are offsets in the decompressed stream.
 package replay
 
 import (

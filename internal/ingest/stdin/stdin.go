@@ -1,14 +1,3 @@
-// Package stdin is the stdin source: it reads until EOF, then flushes and
-// returns ingest.ErrEndOfInput once every record has been acknowledged by
-// every sink, so `cat x.log | logshipd run -c cfg` exits 0 after delivery.
-//
-// A relay goroutine performs the blocking reads (a read on os.Stdin cannot
-// be cancelled); the source loop batches lines and commits at most every
-// batch_max_wait or batch_max_bytes.
-//
-// Known limitation: stdin cannot be re-read, so records still queued for a
-// sink when the daemon is stopped before EOF are lost unless the sink has a
-// disk buffer.
 package stdin
 
 import (

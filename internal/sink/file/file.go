@@ -1,20 +1,3 @@
-// Package file is the file sink: canonical records as NDJSON, to stdout
-// (path "-") or to files named by a template. It doubles as the test oracle
-// of the pipeline: a batch is acknowledged only after its bytes were
-// written (and, with fsync: true, synced).
-//
-// Config keys (see docs/sinks/file.md):
-//
-//	path     "-" (stdout) or a template with {service}, {environment},
-//	         {project}, {source}, {level}, {date} (UTC YYYY-MM-DD of the
-//	         record). Values from records are made file-name safe, so a
-//	         record can never write outside the template's directory.
-//	fsync    sync files before acknowledging (default false: data written
-//	         survives a crash of logshipd, not of the machine).
-//	max_open_files  open file handles kept (default 64; LRU).
-//	rotate_bytes    rotate a file when it reaches this size (0: never):
-//	         path -> path.1 -> path.2 ..., keeping rotate_keep old files.
-//	rotate_keep     rotated files kept (default 5).
 package file
 
 import (

@@ -1,36 +1,3 @@
-// Package cwdouble is a strict in-process CloudWatch Logs double: an
-// http.Handler that speaks the AWS JSON 1.1 protocol the real SDK uses
-// (POST /, X-Amz-Target: Logs_20140328.<Op>, Content-Type
-// application/x-amz-json-1.1, any SigV4 Authorization) and enforces every
-// PutLogEvents rule of the service documentation (specs §1.1):
-//
-//   - 1..10,000 events; every event has a timestamp and a non-empty message;
-//   - each event: UTF-8 message bytes + 26 ≤ 1,048,576; the call: Σ ≤ 1,048,576;
-//   - events in chronological order (equal timestamps allowed), else the
-//     whole call fails with InvalidParameterException;
-//   - the valid events (14 days old … 2 hours ahead) span ≤ 24 h, else the
-//     whole call fails;
-//   - events more than 14 days old (too old), older than the group's
-//     retention (expired) or more than 2 h ahead (too new) are dropped one by
-//     one and reported in rejectedLogEventsInfo: tooOldLogEventEndIndex
-//     (exclusive end of the too-old prefix), expiredLogEventEndIndex
-//     (exclusive end of the expired events, which follow the too-old ones),
-//     tooNewLogEventStartIndex (inclusive start of the too-new suffix);
-//   - group names 1–512 of [.\-_/#A-Za-z0-9], not starting with "aws/" (on
-//     create); stream names 1–512 characters without ':' or '*';
-//   - a missing group or stream: ResourceNotFoundException.
-//
-// Operations: CreateLogGroup (logGroupClass, ResourceAlreadyExists,
-// LimitExceeded past SetGroupLimit), CreateLogStream, PutRetentionPolicy
-// (the allowed day values only), PutLogEvents, DescribeLogGroups,
-// DescribeLogStreams, GetLogEvents (no pagination). Errors have the real
-// shape: HTTP 400/500, X-Amzn-ErrorType and {"__type","message"}.
-//
-// Faults can be injected per operation: throttling (400
-// ThrottlingException), 5xx (500 ServiceUnavailableException), a reset
-// connection, a lost response (the call is applied, then answered 500),
-// an InvalidParameterException, optionally after letting some calls
-// through, and latency. Every accepted event is recorded for assertions.
 package cwdouble
 
 import (

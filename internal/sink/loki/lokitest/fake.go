@@ -1,7 +1,3 @@
-// Package lokitest holds the test servers of the Loki sink: FakeLoki, an
-// httptest server that decodes snappy-compressed protobuf pushes with
-// Loki's own push types, and VictoriaLogs, a real victoria-logs process
-// (which accepts the Loki push protocol) started from a test.
 package lokitest
 
 import (
