@@ -74,11 +74,11 @@ type lane struct {
 	origin event.Origin
 	ch     *normalize.Chunker
 
-	cur     *event.Batch // inline records since the last part (nil: none)
+	cur *event.Batch // inline records since the last part (nil: none)
 	// Size of the next inline batch (the last one's).
 	curHint, curHintN int
-	outs    []*output    // this commit's outputs so far, in order
-	pending int          // records and parts since the last commit
+	outs              []*output // this commit's outputs so far, in order
+	pending           int       // records and parts since the last commit
 
 	groups    chan *group // to the committer
 	committed chan struct{}
