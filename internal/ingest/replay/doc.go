@@ -15,8 +15,9 @@
 // per file content identity (size + the first 128 bits of the SHA-256 of
 // the first 1 MiB), the offset below which every record was acknowledged by
 // every sink, and whether the file was finished. Offsets only move forward,
-// and only for batches that did not come back Failed (Rejected and Dropped
-// count as shipped). A re-run skips finished files and resumes unfinished
+// and never past a batch that came back Failed: after one, the file's entry
+// stays where it is for the rest of the run (Rejected and Dropped count as
+// shipped). A re-run skips finished files and resumes unfinished
 // ones at their offset (a gzip file is decompressed up to it); Force
 // forgets a file's entry and starts it over. Run returns an error telling
 // the user to run replay again when any batch Failed, ctx.Err() when
@@ -32,9 +33,8 @@
 // Known limitations: delivery is at least once. The ledger is not saved
 // during a run: after a crash a re-run starts from the last saved offsets
 // and ships again what was delivered since; after a cancelled run, records
-// sent but not yet acknowledged by every sink are shipped again. A Failed
-// batch does not hold the offset back when a later batch of the same file
-// is acknowledged (Run still reports the failure). The identity includes
+// sent but not yet acknowledged by every sink are shipped again, as are the
+// batches acknowledged after a Failed one. The identity includes
 // the size, so a file that grew since the last run is replayed from its
 // start; two files with equal size and equal first MiB share one entry.
 package replay

@@ -150,15 +150,22 @@ func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string
 	}
 	lane := lanes.NewLane(event.Origin{Kind: "replay", Path: path})
 	defer lane.Close()
+	// Callbacks come in commit order; after a failed batch this file's
+	// ledger entry never moves again in this run (a later batch's watermark
+	// lies past the undelivered records).
+	var frozen atomic.Bool
 	commit := func(final bool) error {
 		inflight.Add(1)
 		return lane.Commit(ctx, func(st event.Status, wm int64) {
 			defer inflight.Done()
 			if st == event.Failed {
 				failed.Store(true)
+				frozen.Store(true)
 				return
 			}
-			s.ledger.Advance(id, path, wm, final)
+			if !frozen.Load() {
+				s.ledger.Advance(id, path, wm, final)
+			}
 		})
 	}
 	framer := ingest.NewFramer(s.cfg.MaxLineBytes)

@@ -1,0 +1,68 @@
+package replay_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/ingest"
+	"github.com/starmates/logshipd/internal/ingest/replay"
+)
+
+// scriptLanes answers the commits of every lane with the statuses of
+// script, in order (Delivered once the script is used up). The watermark
+// is the end of the last line written.
+type scriptLanes struct {
+	script []event.Status
+	wms    []int64
+}
+
+type scriptLane struct {
+	s   *scriptLanes
+	end int64
+}
+
+func (s *scriptLanes) NewLane(event.Origin) ingest.Lane { return &scriptLane{s: s} }
+
+func (l *scriptLane) Write(_ []byte, _, end int64, _ time.Time) { l.end = end }
+func (l *scriptLane) FlushIdle(time.Time) time.Time             { return time.Time{} }
+func (l *scriptLane) FlushAll(time.Time)                        {}
+func (l *scriptLane) Pending() int                              { return 0 }
+func (l *scriptLane) Close()                                    {}
+func (l *scriptLane) Commit(_ context.Context, done func(event.Status, int64)) error {
+	st := event.Delivered
+	if len(l.s.script) > 0 {
+		st, l.s.script = l.s.script[0], l.s.script[1:]
+	}
+	l.s.wms = append(l.s.wms, l.end)
+	done(st, l.end)
+	return nil
+}
+
+// A failed batch freezes the file's ledger entry: a later delivered batch
+// must not move it past the records that were not delivered, or the next
+// run would skip them.
+func TestFailedBatchFreezesLedgerEntry(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeLog(t, path, 20000, false, func(int) time.Time { return time.Now() })
+	src, err := replay.New("replay", replay.Config{Paths: []string{path}, DataDir: dir, BatchBytes: 4096}, discard, &replay.Progress{})
+	require.NoError(t, err)
+	lanes := &scriptLanes{script: []event.Status{event.Delivered, event.Failed}}
+	err = src.Run(t.Context(), lanes)
+	require.ErrorContains(t, err, "not delivered")
+	require.GreaterOrEqual(t, len(lanes.wms), 3, "several batches after the failed one")
+
+	led, err := replay.OpenLedger(filepath.Join(dir, "replay"))
+	require.NoError(t, err)
+	require.Len(t, led.Entries, 1)
+	for _, e := range led.Entries {
+		assert.Equal(t, lanes.wms[0], e.Offset, "stays after the last batch delivered before the failure")
+		assert.False(t, e.Done)
+	}
+}
