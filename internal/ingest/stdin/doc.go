@@ -23,13 +23,13 @@
 // Failed (Rejected and Dropped count as done), else an error saying a batch
 // was not delivered. When ctx ends, Run makes a last commit of the records
 // pending and returns without waiting for their delivery; if ctx ends while it waits at EOF it returns
-// ctx.Err(). A read error ends Run with "read stdin: ..." and counts in
-// ReadErrors. Stats are atomics, safe to read while Run runs. A Source
+// ctx.Err(). A read error is handled like EOF (what was read, including a
+// last line without newline, is committed and waited for), then Run
+// returns "read stdin: ..." and the error counts in ReadErrors. Stats are atomics, safe to read while Run runs. A Source
 // consumes its reader: call Run once.
 //
 // Known limitations: stdin cannot be re-read, so records still queued for a
 // sink when the daemon is stopped before EOF are lost unless the sink has a
-// disk buffer. On a read error, lines read but not yet committed are not
-// shipped. After cancellation the relay goroutine may stay blocked in Read
+// disk buffer. After cancellation the relay goroutine may stay blocked in Read
 // until the input delivers data or closes.
 package stdin

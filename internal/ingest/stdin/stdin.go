@@ -135,10 +135,13 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 		case chunk, ok := <-chunks:
 			now := time.Now()
 			if !ok {
+				// End of input, or a read error: what was read is shipped
+				// either way (and waited for) before Run returns.
+				var readErr error
 				select {
 				case err := <-errc:
 					s.stats.ReadErrors.Add(1)
-					return fmt.Errorf("read stdin: %w", err)
+					readErr = fmt.Errorf("read stdin: %w", err)
 				default:
 				}
 				framer.End(func(line []byte) { lane.Write(line, -1, -1, now) })
@@ -152,6 +155,9 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 				case <-done:
 				case <-ctx.Done():
 					return ctx.Err()
+				}
+				if readErr != nil {
+					return readErr
 				}
 				mu.Lock()
 				defer mu.Unlock()
