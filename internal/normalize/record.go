@@ -238,13 +238,8 @@ func isUUIDv4(b []byte) bool {
 	if len(b) != 36 || b[8] != '-' || b[13] != '-' || b[18] != '-' || b[23] != '-' {
 		return false
 	}
-	for i, c := range b {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			continue
-		}
-		if !isHex(c) {
-			return false
-		}
+	if !allHex(b[0:8]) || !allHex(b[9:13]) || !allHex(b[14:18]) || !allHex(b[19:23]) || !allHex(b[24:36]) {
+		return false
 	}
 	v := b[19] | 0x20
 	return b[14] == '4' && (v == '8' || v == '9' || v == 'a' || v == 'b')
@@ -258,6 +253,15 @@ var hexTable = func() (t [256]bool) {
 }()
 
 func isHex(c byte) bool { return hexTable[c] }
+
+// allHex reports whether every byte of b is a hex digit.
+func allHex(b []byte) bool {
+	ok := true
+	for _, c := range b {
+		ok = ok && hexTable[c]
+	}
+	return ok
+}
 
 func isHexN(b []byte, n int) bool {
 	if len(b) != n {
@@ -388,12 +392,17 @@ func (g *groupWriter) key(k string) {
 	g.leaves++
 }
 
+// str writes a string slot. The check is inlined at the call sites (most
+// slots are empty); the writing is not.
 func (g *groupWriter) str(k string, v parse.Value) {
-	if !v.Set() || v.Kind == parse.KindNull || v.Kind == parse.KindJSON {
-		return
+	if v.Kind >= parse.KindString && v.Kind <= parse.KindBool { // set, not null, not an object
+		g.writeStr(k, v.B)
 	}
+}
+
+func (g *groupWriter) writeStr(k string, b []byte) {
 	g.key(k)
-	g.dst = jsonx.AppendString(g.dst, v.B)
+	g.dst = jsonx.AppendString(g.dst, b)
 }
 
 // identity appends the service/environment/project members, reusing the
@@ -461,9 +470,12 @@ func (g *groupWriter) hexID(k string, id []byte) {
 // num writes a numeric slot; numbers written as strings ("200", "1.5") are
 // converted, anything else is written as a string so no data is lost.
 func (g *groupWriter) num(k string, v parse.Value) {
-	if !v.Set() || v.Kind == parse.KindNull || v.Kind == parse.KindJSON {
-		return
+	if v.Kind >= parse.KindString && v.Kind <= parse.KindBool { // set, not null, not an object
+		g.writeNum(k, v)
 	}
+}
+
+func (g *groupWriter) writeNum(k string, v parse.Value) {
 	if v.Kind == parse.KindNumber || (v.Kind == parse.KindString && parse.IsJSONNumber(v.B)) {
 		g.key(k)
 		g.dst = append(g.dst, v.B...)
@@ -474,9 +486,12 @@ func (g *groupWriter) num(k string, v parse.Value) {
 
 // int writes an integer slot; non-integers are written as strings.
 func (g *groupWriter) int(k string, v parse.Value) {
-	if !v.Set() || v.Kind == parse.KindNull || v.Kind == parse.KindJSON {
-		return
+	if v.Kind >= parse.KindString && v.Kind <= parse.KindBool { // set, not null, not an object
+		g.writeInt(k, v)
 	}
+}
+
+func (g *groupWriter) writeInt(k string, v parse.Value) {
 	if n, ok := atoi(v.B); ok {
 		g.key(k)
 		g.dst = strconv.AppendInt(g.dst, int64(n), 10)
@@ -488,9 +503,12 @@ func (g *groupWriter) int(k string, v parse.Value) {
 // seconds writes a duration in seconds: numbers are scaled, Go duration
 // strings ("2.5ms") are parsed.
 func (g *groupWriter) seconds(k string, v parse.Value) {
-	if !v.Set() || v.Kind == parse.KindNull || v.Kind == parse.KindJSON {
-		return
+	if v.Kind >= parse.KindString && v.Kind <= parse.KindBool { // set, not null, not an object
+		g.writeSeconds(k, v)
 	}
+}
+
+func (g *groupWriter) writeSeconds(k string, v parse.Value) {
 	if v.Kind == parse.KindNumber || parse.IsJSONNumber(v.B) {
 		if v.Scale == 0 || v.Scale == 1 {
 			g.key(k)
