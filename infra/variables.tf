@@ -53,7 +53,7 @@ variable "logshipd_image" {
 }
 
 variable "logshipd_memory_reservation" {
-  description = "Soft memory limit (MiB) of the log router container. Its sink queues are bounded at 64 MiB each (the sinks share the batches) and its Go memory limit is 96 MiB (memory_limit: auto)."
+  description = "Soft memory limit (MiB) of the log router container. Its sink queues are bounded at 64 MiB each (the sinks share the batches) and its Go memory limit is 88 MiB (memory_limit: auto)."
   type        = number
   default     = 128
 }

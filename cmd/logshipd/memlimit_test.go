@@ -26,25 +26,29 @@ func TestApplyMemoryLimit(t *testing.T) {
 	disk.Buffer, disk.MaxBytes = "disk", 500<<20
 	sinks := []pipeline.SinkSpec{{Name: "a", Queue: sink.DefaultQueueConfig()}, {Name: "b", Queue: big}, {Name: "c", Queue: disk}}
 
-	restore := applyMemoryLimit("auto", sinks, logger)
+	restore := applyMemoryLimit("auto", sinks, 0, logger)
 	assert.Equal(t, int64(config.AutoMemoryBase+40<<20), debug.SetMemoryLimit(-1))
 	restore()
 	assert.Equal(t, before, debug.SetMemoryLimit(-1))
 
-	restore = applyMemoryLimit("auto", sinks[:1], logger)
-	assert.Equal(t, int64(48<<20), debug.SetMemoryLimit(-1), "defaults: 32 MiB + one 16 MiB queue")
+	restore = applyMemoryLimit("auto", sinks[:1], 0, logger)
+	assert.Equal(t, int64(40<<20), debug.SetMemoryLimit(-1), "defaults: 24 MiB + one 16 MiB queue")
 	restore()
 
-	restore = applyMemoryLimit("200MiB", sinks, logger)
+	restore = applyMemoryLimit("auto", sinks[:1], 48<<20, logger)
+	assert.Equal(t, int64(88<<20), debug.SetMemoryLimit(-1), "span events' queue bound is added")
+	restore()
+
+	restore = applyMemoryLimit("200MiB", sinks, 5<<20, logger)
 	assert.Equal(t, int64(200<<20), debug.SetMemoryLimit(-1))
 	restore()
 
-	restore = applyMemoryLimit("off", sinks, logger)
+	restore = applyMemoryLimit("off", sinks, 0, logger)
 	assert.Equal(t, before, debug.SetMemoryLimit(-1))
 	restore()
 
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	restore = applyMemoryLimit("64MiB", sinks, logger)
+	restore = applyMemoryLimit("64MiB", sinks, 0, logger)
 	assert.Equal(t, before, debug.SetMemoryLimit(-1), "GOMEMLIMIT is the runtime's own setting")
 	restore()
 }

@@ -43,7 +43,7 @@ of input (stdin at EOF).`,
 			if err != nil {
 				return err
 			}
-			defer applyMemoryLimit(cfg.MemoryLimit, d.sinks, logger)()
+			defer applyMemoryLimit(cfg.MemoryLimit, d.sinks, d.reserved, logger)()
 			logger.Info("logshipd running", "version", version, "sources", len(cfg.Sources), "sinks", len(cfg.Sinks))
 			err = d.run(cmd.Context())
 			logger.Info("logshipd stopped", "records", d.p.Stats().Committed.Load())
@@ -93,6 +93,9 @@ type daemon struct {
 	p       *pipeline.Pipeline
 	metrics *metrics.Server
 	sinks   []pipeline.SinkSpec
+	// reserved is memory bounded outside the sink queues (span events'
+	// export queue), added to memory_limit: auto.
+	reserved int64
 }
 
 func (d *daemon) run(ctx context.Context) error {
@@ -165,6 +168,7 @@ func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writ
 			return nil, fmt.Errorf("span_events: %w", err)
 		}
 		sinks = append(sinks, pipeline.SinkSpec{Name: "span_events", Sink: se, Queue: sink.DefaultQueueConfig()})
+		d.reserved = int64(cfg.SpanEvents.QueueSize) * 3 * int64(cfg.SpanEvents.MaxAttributeLength)
 		st := se.Stats()
 		self.AddSink("span_events", metrics.SinkFuncs{Errors: func() map[string]int64 {
 			return map[string]int64{"export": st.ExportErrors.Load()}
@@ -248,10 +252,11 @@ func buildSinksWithStats(cfg config.File, out io.Writer, logger *slog.Logger, se
 
 // applyMemoryLimit sets the Go runtime's soft memory limit (see
 // config.File.MemoryLimit). "auto" allows config.AutoMemoryBase plus the
-// largest memory queue: every sink queues the same batches, so the
-// slowest sink's queue is what a sink outage can hold. GOMEMLIMIT wins.
-// The returned function restores the previous limit.
-func applyMemoryLimit(setting string, sinks []pipeline.SinkSpec, logger *slog.Logger) (restore func()) {
+// largest memory queue (every sink queues the same batches, so the
+// slowest sink's queue is what a sink outage can hold) plus reserved, the
+// bound of other queues (span events). GOMEMLIMIT wins. The returned
+// function restores the previous limit.
+func applyMemoryLimit(setting string, sinks []pipeline.SinkSpec, reserved int64, logger *slog.Logger) (restore func()) {
 	restore = func() {}
 	if env := os.Getenv("GOMEMLIMIT"); env != "" {
 		logger.Info("memory limit from GOMEMLIMIT", "GOMEMLIMIT", env)
@@ -269,7 +274,7 @@ func applyMemoryLimit(setting string, sinks []pipeline.SinkSpec, logger *slog.Lo
 				q = max(q, int64(s.Queue.MaxBytes))
 			}
 		}
-		n = config.AutoMemoryBase + q
+		n = config.AutoMemoryBase + q + reserved
 	}
 	if n == 0 {
 		return restore

@@ -166,7 +166,7 @@ func (f *File) Resolve() {
 
 // AutoMemoryBase is what "auto" allows besides the sink queues: the
 // normalizer's runs in flight, read buffers, caches and the runtime.
-const AutoMemoryBase = 32 << 20
+const AutoMemoryBase = 24 << 20
 
 // MinMemoryLimit is the smallest explicit memory_limit accepted: below
 // it the garbage collector would run all the time.

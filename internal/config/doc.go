@@ -23,8 +23,9 @@
 //	shutdown_grace   drain bound on SIGTERM (20s; must be in (0, 10m])
 //	memory_limit     Go soft memory limit for `run` ("auto"): auto, off,
 //	                 or a size such as 96MiB, 1GiB or bytes, at least
-//	                 MinMemoryLimit (16 MiB). auto = AutoMemoryBase (32 MiB)
-//	                 + the largest memory queue. GOMEMLIMIT, when set, wins.
+//	                 MinMemoryLimit (16 MiB). auto = AutoMemoryBase (24 MiB)
+//	                 + the largest memory queue (+ the span-events queue
+//	                 bound when span_events is on). GOMEMLIMIT, when set, wins.
 //	normalize, metrics, span_events  sections owned by packages normalize,
 //	                 metrics and spanevents (their DefaultConfig)
 //	sources, sinks   lists; each entry has name (required, unique per
