@@ -67,11 +67,11 @@ func (w *workloadFile) measure(ctx context.Context, b *bench, shape string, run 
 	return s, err
 }
 
-// runConfig is the config of the run shape: a file source read from the
-// beginning and a file sink; everything else is the default. The metrics
-// listener (and with it the derived request metrics) is off.
-func runConfig(dataDir, input, output string) string {
-	return fmt.Sprintf(`# bench/run: file source -> file sink; every other key has its default.
+// sourceConfig is what the daemon shapes share: a file source read from
+// the beginning; the metrics listener (and with it the derived request
+// metrics) is off; every other key has its default.
+func sourceConfig(title, dataDir, input string) string {
+	return fmt.Sprintf(`# bench/run: %s; every other key has its default.
 data_dir: %s
 metrics:
   listen: ""
@@ -80,36 +80,33 @@ sources:
     type: file
     include: [%q]
     start_at: beginning
-sinks:
+`, title, dataDir, input)
+}
+
+// runConfig is the config of the run shape: the file source and a file
+// sink.
+func runConfig(dataDir, input, output string) string {
+	return sourceConfig("file source -> file sink", dataDir, input) + fmt.Sprintf(`sinks:
   - name: out
     type: file
     path: %s
-`, dataDir, input, output)
+`, output)
 }
 
-// outageConfig is the config of the outage shape: the same file source, and
-// one Loki sink whose destination refuses connections (a closed loopback
+// outageConfig is the config of the outage shape: the file source, and one
+// Loki sink whose destination refuses connections (a closed loopback
 // port), buffered on disk. Every batch is acknowledged once it is in the
 // disk buffer, so the file is read to its end while the sink is down; the
 // measurement is what memory and CPU that costs.
 func outageConfig(dataDir, input string) string {
-	return fmt.Sprintf(`# bench/run: file source -> Loki sink that is down, disk buffer.
-data_dir: %s
-metrics:
-  listen: ""
-sources:
-  - name: bench
-    type: file
-    include: [%q]
-    start_at: beginning
-sinks:
+	return sourceConfig("file source -> Loki sink that is down, disk buffer", dataDir, input) + `sinks:
   - name: down
     type: loki
     url: http://127.0.0.1:9/loki/api/v1/push
     queue:
       buffer: disk
       max_disk_bytes: 17179869184
-`, dataDir, input)
+`
 }
 
 // daemon is a started `logshipd run`.
