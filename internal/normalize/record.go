@@ -532,8 +532,19 @@ func (g *groupWriter) writeSeconds(k string, v parse.Value) {
 func (g *groupWriter) close() []byte {
 	if g.opened {
 		g.dst = append(g.dst, '}')
+		g.opened = false
 	}
 	return g.dst
+}
+
+// next closes the current group and starts group name: one writer serves
+// every group of a record (leaves add up), members are written lazily.
+func (g *groupWriter) next(name string) {
+	if g.opened {
+		g.dst = append(g.dst, '}')
+		g.opened = false
+	}
+	g.name = name
 }
 
 // countLeaves counts the flattened leaf fields of a raw JSON value the way
@@ -832,10 +843,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	}
 	g.str("user_agent", f.Request.UserAgent)
 	g.str("ip", f.Request.IP)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "response", spill: &e.spill}
+	g.next("response")
 	if st := f.Response.Status; st.Set() {
 		if n, ok := atoi(st.B); ok && n >= 100 && n <= 599 {
 			g.int("status", st)
@@ -845,42 +853,24 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	}
 	g.int("size", f.Response.Size)
 	g.str("content_type", f.Response.ContentType)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "user", spill: &e.spill}
+	g.next("user")
 	g.str("id", asString(f.User.ID))
 	g.str("segment", f.User.Segment)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "session", spill: &e.spill}
+	g.next("session")
 	g.str("id", asString(f.Session.ID))
 	g.seconds("duration", f.Session.Duration)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "tracing", spill: &e.spill}
+	g.next("tracing")
 	g.hexID("trace_id", traceID)
 	g.hexID("span_id", spanID)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "workflow", spill: &e.spill}
+	g.next("workflow")
 	g.str("id", asString(f.Workflow.ID))
 	g.str("type", f.Workflow.Type)
 	g.str("status", f.Workflow.Status)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "operation", spill: &e.spill}
+	g.next("operation")
 	g.str("name", f.Operation.Name)
 	g.str("result", f.Operation.Result)
 	g.seconds("duration", f.Operation.Duration)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "error", spill: &e.spill}
+	g.next("error")
 	errType := f.Error.Type
 	if !errType.Set() && excClass != nil {
 		errType = parse.Str(excClass)
@@ -903,10 +893,7 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 		}
 		g.str("category", cat)
 	}
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "exception", spill: &e.spill}
+	g.next("exception")
 	if excClass != nil {
 		g.str("class", parse.Str(excClass))
 	}
@@ -919,20 +906,14 @@ func (e *encoder) write(p *pending, origin *Origin, env *envMeta, rec *event.Rec
 	}
 	g.str("file", excFile)
 	g.int("line", excLine)
-	dst = g.close()
-	leaves += g.leaves
-
-	g = groupWriter{dst: dst, name: "source", spill: &e.spill}
+	g.next("source")
 	g.str("module", f.Source.Module)
 	g.str("function", f.Source.Function)
 	g.int("line", f.Source.Line)
 	g.str("file", f.Source.File)
-	dst = g.close()
-	leaves += g.leaves
-
 	// The origin's source and container members are constant per stream and
 	// joiner: they are encoded once and copied.
-	g = groupWriter{dst: dst, name: "origin", spill: &e.spill}
+	g.next("origin")
 	g.dst = append(g.dst, `,"origin":{`...)
 	g.opened = true
 	g.dst = append(g.dst, e.originPrefix(origin, env)...)
