@@ -24,6 +24,9 @@
 // tracker goroutine per followed inode (reading, truncation and deletion
 // checks, commits). A tracker owns its stream (lane, framer, position);
 // the stream's ckpt holds the checkpoint state that done callbacks update.
+// Trackers read under a read slot (GOMAXPROCS+1 of them, handed over after
+// every commit), so busy files take turns and the data in flight stays
+// bounded however many files grow at once.
 // The identity and rotation rules are in scan.go (classifyLocked,
 // genEnded) and tracker.go (step, truncated).
 package file

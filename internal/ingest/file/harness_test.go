@@ -34,6 +34,9 @@ type fakeSink struct {
 	acked     map[string]int
 	problems  []string
 	commits   int
+	// Lanes written to since their last commit, now and at most: how many
+	// files were being read at the same time.
+	dirty, maxDirty int
 
 	delay  atomic.Int64 // ns before each ack
 	status atomic.Uint32
@@ -171,6 +174,10 @@ func (l *fakeLane) Write(line []byte, start, end int64, _ time.Time) {
 	l.next = end
 	l.lastEnd = end
 	l.written++
+	if len(l.batch) == 0 {
+		l.s.dirty++
+		l.s.maxDirty = max(l.s.maxDirty, l.s.dirty)
+	}
 	l.batch = append(l.batch, string(line))
 }
 
@@ -200,6 +207,9 @@ func (l *fakeLane) Commit(_ context.Context, done func(event.Status, int64)) err
 		l.s.problems = append(l.s.problems, l.origin.Path+": commit after close")
 	}
 	lines := l.batch
+	if len(lines) > 0 {
+		l.s.dirty--
+	}
 	l.batch = nil
 	l.commitN += len(lines)
 	l.s.commits++

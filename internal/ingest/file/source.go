@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +105,9 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 		owners:   map[checkpoint.FileID]*ckpt{},
 		watched:  map[string]bool{},
 		scanReq:  make(chan struct{}, 1),
+		// Normalization runs on a pool of one worker per core; a few
+		// more readers than cores keep it busy.
+		readSlots: make(chan struct{}, runtime.GOMAXPROCS(0)+1),
 	}
 	size := s.cfg.ReadBufferBytes
 	m.bufs.New = func() any { b := make([]byte, size); return &b }
@@ -126,6 +130,11 @@ type manager struct {
 	wg      sync.WaitGroup // trackers
 	pool    *fdPool
 	bufs    sync.Pool
+	// readSlots bounds the files read at the same time (one batch each):
+	// what is buffered and normalized in flight stays a few batches
+	// however many files are busy. Slots are handed over after every
+	// commit, in arrival order, so busy files take turns.
+	readSlots chan struct{}
 
 	mu       sync.Mutex // guards trackers, byPath, pending, scanning
 	trackers map[checkpoint.FileID]*tracker

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/starmates/logshipd/internal/checkpoint"
@@ -674,4 +676,30 @@ func TestFingerprintBytesChangedBetweenRuns(t *testing.T) {
 		e, ok := entryFor(t, dataDir, path)
 		return ok && e.FingerprintLen == 1024
 	}, 10*time.Second, 10*time.Millisecond)
+}
+
+// However many files are busy, only a few are read at the same time (one
+// batch each, then they take turns): what is buffered stays bounded, and
+// every file is still read whole.
+func TestBusyFilesTakeTurns(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 24 {
+		name := fmt.Sprintf("f%02d", i)
+		content := lines(name, 0, 3000)
+		writeFile(t, filepath.Join(dir, name+".log"), content)
+		want = append(want, content)
+	}
+	sink := newFakeSink(t)
+	cfg := testConfig(filepath.Join(dir, "*.log"))
+	cfg.BatchMaxBytes = 4096
+	cfg.ReadBufferBytes = minReadBuffer
+	cfg.BatchMaxWait = time.Hour
+	start(t, cfg, t.TempDir(), sink)
+	requireLines(t, sink, strings.Join(want, ""))
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	assert.LessOrEqual(t, sink.maxDirty, runtime.GOMAXPROCS(0)+1, "files read at the same time")
+	assert.Greater(t, sink.maxDirty, 0)
+	assert.Empty(t, sink.problems)
 }

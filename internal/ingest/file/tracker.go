@@ -343,8 +343,17 @@ func (t *tracker) extendHead(size int64) {
 func (t *tracker) readToEOF(ctx context.Context) error {
 	m := t.m
 	s := t.st
+	if err := m.acquireRead(ctx); err != nil {
+		return err
+	}
+	held := true
+	defer func() {
+		if held {
+			m.releaseRead()
+		}
+	}()
 	bufp := m.getBuf()
-	defer m.putBuf(bufp)
+	defer func() { m.putBuf(bufp) }()
 	buf := *bufp
 	for {
 		if err := ctx.Err(); err != nil {
@@ -366,6 +375,18 @@ func (t *tracker) readToEOF(ctx context.Context) error {
 				if err := t.commit(ctx, now); err != nil {
 					return err
 				}
+				// Let the other busy files have their turn (the read
+				// buffer goes back too: waiting files hold none).
+				m.putBuf(bufp)
+				m.releaseRead()
+				held = false
+				err := m.acquireRead(ctx)
+				bufp = m.getBuf()
+				buf = *bufp
+				if err != nil {
+					return err
+				}
+				held = true
 			}
 		}
 		if err != nil {
@@ -384,6 +405,18 @@ func (t *tracker) readToEOF(ctx context.Context) error {
 	}
 	return nil
 }
+
+// acquireRead waits for a read slot (see manager.readSlots).
+func (m *manager) acquireRead(ctx context.Context) error {
+	select {
+	case m.readSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *manager) releaseRead() { <-m.readSlots }
 
 // commit commits the stream; it returns an error only when ctx ended.
 func (t *tracker) commit(ctx context.Context, now time.Time) error {
