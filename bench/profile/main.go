@@ -21,6 +21,7 @@ import (
 	"github.com/starmates/logshipd/internal/config"
 	"github.com/starmates/logshipd/internal/ingest"
 	"github.com/starmates/logshipd/internal/normalize"
+	"github.com/starmates/logshipd/internal/profiling"
 )
 
 func main() {
@@ -46,17 +47,11 @@ func run(cpu, mem string, workers int, in string, repeat int) error {
 	if err != nil {
 		return err
 	}
-	if cpu != "" {
-		f, err := os.Create(cpu)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopCPU, err := profiling.StartCPU(cpu)
+	if err != nil {
+		return err
 	}
+	defer stopCPU()
 	if mem != "" {
 		runtime.MemProfileRate = 64 << 10
 	}

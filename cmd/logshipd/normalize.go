@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +15,7 @@ import (
 	"github.com/starmates/logshipd/internal/event"
 	"github.com/starmates/logshipd/internal/ingest"
 	"github.com/starmates/logshipd/internal/normalize"
+	"github.com/starmates/logshipd/internal/profiling"
 )
 
 // normFlags are the normalization flags shared by normalize and tail.
@@ -79,17 +78,11 @@ where a new record certainly starts, so multiline records are never split.`,
 			if err != nil {
 				return err
 			}
-			if cpuprofile != "" {
-				f, err := os.Create(cpuprofile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stop, err := profiling.StartCPU(cpuprofile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			err = eng.RunParallel(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), normalize.Origin{Kind: "stdin"},
 				normalize.ParallelConfig{Workers: workers, MaxLine: nf.maxLine})
 			st := eng.Stats()

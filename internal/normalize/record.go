@@ -182,6 +182,12 @@ func (c *timeCache) appendTime(dst []byte, t time.Time, frac int) []byte {
 	}
 	dst = append(dst, '"')
 	dst = append(dst, c.prefix[:]...)
+	return appendFrac(dst, t, frac)
+}
+
+// appendFrac ends a quoted timestamp: the fraction (frac 3 or 6 digits), Z and
+// the closing quote.
+func appendFrac(dst []byte, t time.Time, frac int) []byte {
 	dst = append(dst, '.')
 	ns := t.Nanosecond()
 	if frac == 3 {
@@ -208,14 +214,7 @@ func appendTime(dst []byte, t time.Time, frac int) []byte {
 	dst = appendInt(dst, mi, 2)
 	dst = append(dst, ':')
 	dst = appendInt(dst, s, 2)
-	dst = append(dst, '.')
-	ns := t.Nanosecond()
-	if frac == 3 {
-		dst = appendInt(dst, ns/1e6, 3)
-	} else {
-		dst = appendInt(dst, ns/1e3, 6)
-	}
-	return append(dst, 'Z', '"')
+	return appendFrac(dst, t, frac)
 }
 
 func appendInt(dst []byte, v, width int) []byte {
