@@ -29,7 +29,7 @@ type lanes struct {
 }
 
 func (l *lanes) NewLane(origin event.Origin) ingest.Lane {
-	ln := &lane{p: l.p, set: l, source: l.source, stream: origin.Path, keep: l.keep, eng: l.eng, origin: origin}
+	ln := &lane{p: l.p, set: l, origin: origin}
 	ln.ch = l.eng.NewChunker(origin, ln.addInline, ln.addPart)
 	l.mu.Lock()
 	if l.open == nil {
@@ -66,11 +66,7 @@ func (l *lanes) closeAll() {
 // checkpoint only moves over a contiguous prefix.
 type lane struct {
 	p      *Pipeline
-	set    *lanes
-	source string
-	stream string
-	keep   func(*event.Record) bool
-	eng    *normalize.Engine
+	set    *lanes // the source: name, engine, Keep filter
 	origin event.Origin
 	ch     *normalize.Chunker
 
@@ -123,25 +119,27 @@ type partStream struct {
 	out *event.Batch
 }
 
-func (ps *partStream) add(r *event.Record) {
-	if ps.l.keep != nil && !ps.l.keep(r) {
-		ps.l.p.stats.Skipped.Add(1)
-		return
-	}
-	ps.out.Append(r, ps.l.source, ps.l.stream)
-}
+func (ps *partStream) add(r *event.Record) { ps.l.appendTo(ps.out, r) }
 
 func (l *lane) addInline(r *event.Record) {
-	if l.keep != nil && !l.keep(r) {
-		l.p.stats.Skipped.Add(1)
-		return
-	}
 	if l.cur == nil {
 		// Allocated on the first record: an idle lane holds no batch.
 		l.cur = l.p.batches.get(l.curHint, l.curHintN)
 	}
-	l.cur.Append(r, l.source, l.stream)
-	l.pending++
+	if l.appendTo(l.cur, r) {
+		l.pending++
+	}
+}
+
+// appendTo adds r to b unless the source's Keep filter leaves it out
+// (counted), and reports whether it did.
+func (l *lane) appendTo(b *event.Batch, r *event.Record) bool {
+	if keep := l.set.keep; keep != nil && !keep(r) {
+		l.p.stats.Skipped.Add(1)
+		return false
+	}
+	b.Append(r, l.set.source, l.origin.Path)
+	return true
 }
 
 // addPart queues a Part on the worker pool; its output takes the next
@@ -178,7 +176,7 @@ func (o *output) run() {
 	set.smu.Unlock()
 	if ps == nil {
 		ps = &partStream{}
-		ps.st = l.eng.NewStream(l.origin, ps.add)
+		ps.st = l.set.eng.NewStream(l.origin, ps.add)
 	}
 	ps.l = l
 	ps.st.SetOrigin(l.origin, time.Now())
@@ -297,7 +295,7 @@ func (l *lane) committer() {
 		}
 		if err != nil {
 			if g.ctx.Err() == nil {
-				l.p.logger.Warn("commit failed: the data is not acknowledged", "source", l.source, "stream", l.stream, "err", err)
+				l.p.logger.Warn("commit failed: the data is not acknowledged", "source", l.set.source, "stream", l.origin.Path, "err", err)
 			}
 			ack.Done(event.Failed)
 		} else {
