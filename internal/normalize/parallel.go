@@ -160,28 +160,7 @@ func (e *Engine) RunParallel(ctx context.Context, r io.Reader, w io.Writer, orig
 
 	// Relay: a blocked Read cannot be cancelled, and the flush timeout must
 	// fire while the input is idle.
-	chunks := make(chan []byte, 2)
-	rerrc := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		for {
-			buf := make([]byte, cfg.ChunkSize)
-			n, err := io.ReadAtLeast(r, buf, 1)
-			if n > 0 {
-				select {
-				case chunks <- buf[:n]:
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				if err != io.EOF && err != io.ErrUnexpectedEOF {
-					rerrc <- err
-				}
-				return
-			}
-		}
-	}()
+	relay := ingest.StartRelay(ctx, r, cfg.ChunkSize, 4)
 	fr := ingest.NewFramer(cfg.MaxLine)
 	var now time.Time
 	write := func(line []byte) { ch.Write(line, -1, -1, now) }
@@ -198,16 +177,14 @@ loop:
 			if next := ch.FlushIdle(time.Now()); !next.IsZero() {
 				timer.Reset(time.Until(next))
 			}
-		case data, ok := <-chunks:
+		case data, ok := <-relay.C:
 			if !ok {
-				select {
-				case rerr = <-rerrc:
-				default:
-				}
+				rerr = relay.Err()
 				break loop
 			}
 			now = time.Now()
 			fr.Feed(data, write)
+			relay.Recycle(data)
 			ch.Cut()
 			if next := ch.FlushIdle(now); !next.IsZero() {
 				timer.Reset(time.Until(next))

@@ -74,28 +74,8 @@ func (s *Source) Name() string { return s.name }
 func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 	lane := lanes.NewLane(event.Origin{Kind: "stdin"})
 	defer lane.Close()
-	chunks := make(chan []byte, 4)
-	errc := make(chan error, 1)
-	go func() { // relay: blocking reads; abandoned (not leaked past EOF) on cancel
-		defer close(chunks)
-		for {
-			buf := make([]byte, 256<<10)
-			n, err := s.r.Read(buf)
-			if n > 0 {
-				select {
-				case chunks <- buf[:n]:
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					errc <- err
-				}
-				return
-			}
-		}
-	}()
+	// Relay: blocking reads; abandoned (not leaked past EOF) on cancel.
+	relay := ingest.StartRelay(ctx, s.r, 256<<10, 4)
 	framer := ingest.NewFramer(s.cfg.MaxLineBytes)
 	var inflight sync.WaitGroup
 	var failed error
@@ -132,17 +112,15 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 				wait = max(time.Until(next), time.Millisecond)
 			}
 			timer.Reset(wait)
-		case chunk, ok := <-chunks:
+		case chunk, ok := <-relay.C:
 			now := time.Now()
 			if !ok {
 				// End of input, or a read error: what was read is shipped
 				// either way (and waited for) before Run returns.
 				var readErr error
-				select {
-				case err := <-errc:
+				if err := relay.Err(); err != nil {
 					s.stats.ReadErrors.Add(1)
 					readErr = fmt.Errorf("read stdin: %w", err)
-				default:
 				}
 				framer.End(func(line []byte) { lane.Write(line, -1, -1, now) })
 				lane.FlushAll(now)
@@ -172,6 +150,7 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 				pendingBytes += len(line) + 1
 				s.stats.Lines.Add(1)
 			})
+			relay.Recycle(chunk)
 			s.stats.LinesTruncated.Store(framer.Truncated())
 			if pendingBytes >= s.cfg.BatchMaxBytes {
 				if err := commit(); err != nil {
