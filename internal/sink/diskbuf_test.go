@@ -186,6 +186,53 @@ func TestDiskBufferedWorkerOutageWithRestart(t *testing.T) {
 	assert.Zero(t, dups)
 }
 
+// At shutdown a disk-buffered worker whose sink is down stops retrying at
+// once instead of waiting out the grace period: its batches are durable,
+// and the next start delivers all of them.
+func TestDiskBufferedWorkerLeavesBatchesOnDiskAtShutdown(t *testing.T) {
+	dir := t.TempDir()
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	q := DefaultQueueConfig()
+	q.Buffer, q.InitialBackoff, q.MaxBackoff = "disk", time.Hour, time.Hour
+	start := func(s Sink) (*Worker, chan struct{}) {
+		db, err := OpenDiskBuffer(dir, q.MaxDiskBytes, q.FsyncInterval)
+		require.NoError(t, err)
+		w := NewWorker("loki", s, q, nil, logger, nil)
+		w.UseDiskBuffer(db)
+		done := make(chan struct{})
+		go func() { w.Run(t.Context()); close(done) }()
+		return w, done
+	}
+	w, done := start(&flakySink{seen: map[string]int{}})
+	for i := range 3 {
+		b := testBatch(i*10, 10)
+		b.Ack = event.NewAck(func(event.Status) {})
+		b.Ack.Add(1)
+		require.NoError(t, w.Enqueue(t.Context(), b))
+	}
+	require.Eventually(t, func() bool { return w.Stats().Retries.Load() > 0 }, 10*time.Second, time.Millisecond,
+		"the first send fails and the worker backs off (for up to an hour)")
+	w.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still waits on its backoff after Close")
+	}
+	require.NoError(t, w.CloseSink(t.Context()))
+
+	up := &flakySink{seen: map[string]int{}}
+	up.up.Store(true)
+	w, done = start(up)
+	require.Eventually(t, func() bool {
+		up.mu.Lock()
+		defer up.mu.Unlock()
+		return len(up.seen) == 30
+	}, 10*time.Second, 5*time.Millisecond, "the next start delivers every batch left on disk")
+	w.Close()
+	<-done
+	require.NoError(t, w.CloseSink(t.Context()))
+}
+
 // FuzzDecodeBatch: the disk buffer's frame decoder never panics on corrupt
 // payloads (CRC catches most corruption; this covers what slips through).
 func FuzzDecodeBatch(f *testing.F) {

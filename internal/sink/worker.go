@@ -184,6 +184,12 @@ type Worker struct {
 	closed bool
 
 	disk *DiskBuffer // nil: memory queue
+	// closing is closed by Close. A disk-buffered worker that is failing
+	// stops retrying then: its batches are durable and go out after the
+	// restart, so waiting out shutdown_grace on a sink that is down buys
+	// nothing.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // UseDiskBuffer makes the worker buffer on disk (call before Run).
@@ -194,7 +200,8 @@ func NewWorker(name string, s Sink, cfg QueueConfig, dl *DeadLetter, logger *slo
 	if stats == nil {
 		stats = &Stats{}
 	}
-	w := &Worker{name: name, sink: s, cfg: cfg, dl: dl, logger: logger.With("sink", name), stats: stats}
+	w := &Worker{name: name, sink: s, cfg: cfg, dl: dl, logger: logger.With("sink", name), stats: stats,
+		closing: make(chan struct{})}
 	w.cond = sync.NewCond(&w.mu)
 	return w
 }
@@ -373,6 +380,7 @@ func (w *Worker) Close() {
 	if w.disk != nil {
 		w.disk.CloseWrites()
 	}
+	w.closeOnce.Do(func() { close(w.closing) })
 	w.mu.Lock()
 	w.closed = true
 	w.cond.Broadcast()
@@ -508,6 +516,19 @@ func (w *Worker) send(ctx context.Context, b *event.Batch, start time.Time) even
 			w.stats.countDead("retries_exhausted", int64(len(b.Items)))
 			return event.Rejected
 		}
+		var closing <-chan struct{} // nil (never ready) for a memory queue
+		leave := func() event.Status {
+			w.logger.Info("shutting down while the sink fails: batch left in the disk buffer for the next start", "records", len(b.Items), "err", err)
+			return event.Failed
+		}
+		if w.disk != nil {
+			closing = w.closing
+			select {
+			case <-closing:
+				return leave()
+			default:
+			}
+		}
 		if attempt == 0 || attempt%10 == 0 {
 			w.logger.Warn("send failed, retrying", "attempt", attempt+1, "backoff", delay, "err", err)
 		}
@@ -517,6 +538,9 @@ func (w *Worker) send(ctx context.Context, b *event.Batch, start time.Time) even
 		case <-ctx.Done():
 			t.Stop()
 			return event.Failed
+		case <-closing:
+			t.Stop()
+			return leave()
 		case <-t.C:
 		}
 		backoff = min(backoff*2, w.cfg.MaxBackoff)
