@@ -66,3 +66,36 @@ func TestFailedBatchFreezesLedgerEntry(t *testing.T) {
 		assert.False(t, e.Done)
 	}
 }
+
+// The ledger is saved while a replay runs, not only at its end: a crash
+// (kill -9, no deferred save) re-ships at most SaveInterval of data.
+func TestLedgerIsSavedDuringTheRun(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeLog(t, path, 4000, false, func(int) time.Time { return time.Now() })
+	src, err := replay.New("replay", replay.Config{Paths: []string{path}, DataDir: dir, BatchBytes: 2048,
+		Rate: 2000, SaveInterval: 20 * time.Millisecond}, discard, &replay.Progress{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, &scriptLanes{}) }()
+	var onDisk int64
+	require.Eventually(t, func() bool {
+		led, err := replay.OpenLedger(filepath.Join(dir, "replay"))
+		if err != nil {
+			t.Errorf("a concurrent save never leaves a torn ledger: %v", err)
+			return false
+		}
+		for _, e := range led.Entries {
+			onDisk = e.Offset
+		}
+		return onDisk > 0
+	}, 10*time.Second, 5*time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("the run had already ended (%v): the ledger must be on disk before the end", err)
+	default:
+	}
+	cancel()
+	<-done
+}

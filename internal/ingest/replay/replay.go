@@ -31,6 +31,10 @@ type Config struct {
 	MaxLineBytes int
 	BatchBytes   int
 	DataDir      string
+	// SaveInterval is how often the ledger is saved while a replay runs
+	// (default 5s), so a crash re-ships at most that much; it is also
+	// saved at the end.
+	SaveInterval time.Duration
 }
 
 // Progress is read by the CLI's progress display.
@@ -62,6 +66,9 @@ func New(name string, cfg Config, logger *slog.Logger, prog *Progress) (*Source,
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 1 << 20
 	}
+	if cfg.SaveInterval <= 0 {
+		cfg.SaveInterval = 5 * time.Second
+	}
 	for _, p := range cfg.Paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -86,7 +93,26 @@ func (s *Source) Name() string { return s.name }
 func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 	var failed atomic.Bool
 	var inflight sync.WaitGroup
+	stopSaving := make(chan struct{})
+	saved := make(chan struct{})
+	go func() { // a crash re-ships at most SaveInterval of acknowledged data
+		defer close(saved)
+		t := time.NewTicker(s.cfg.SaveInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopSaving:
+				return
+			case <-t.C:
+				if err := s.ledger.SaveIfChanged(); err != nil {
+					s.logger.Error("replay ledger save failed", "err", err)
+				}
+			}
+		}
+	}()
 	defer func() {
+		close(stopSaving)
+		<-saved
 		if err := s.ledger.Save(); err != nil {
 			s.logger.Error("replay ledger save failed", "err", err)
 		}
@@ -277,6 +303,8 @@ func (r *rateLimiter) wait(ctx context.Context) {
 // Ledger remembers what replays shipped.
 type Ledger struct {
 	mu      sync.Mutex
+	saveMu  sync.Mutex // one Save at a time: the last one holds the newest state
+	changed bool       // since the last Save
 	path    string
 	Entries map[string]*Entry `json:"entries"`
 	Version int               `json:"version"`
@@ -328,6 +356,7 @@ func (l *Ledger) Reset(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.Entries, id)
+	l.changed = true
 }
 
 // Advance moves id's offset forward (never back) and marks it done.
@@ -347,16 +376,40 @@ func (l *Ledger) Advance(id, path string, offset int64, done bool) {
 		e.Done = true
 	}
 	e.Updated = time.Now().UTC()
+	l.changed = true
+}
+
+// SaveIfChanged saves the ledger if an entry changed since the last Save.
+func (l *Ledger) SaveIfChanged() error {
+	l.mu.Lock()
+	changed := l.changed
+	l.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	return l.Save()
 }
 
 // Save writes the ledger atomically (temp file, fsync, rename, dir fsync).
 func (l *Ledger) Save() error {
+	l.saveMu.Lock()
+	defer l.saveMu.Unlock()
 	l.mu.Lock()
 	b, err := json.MarshalIndent(l, "", "  ")
+	l.changed = false
 	l.mu.Unlock()
-	if err != nil {
-		return err
+	if err == nil {
+		err = l.write(b)
 	}
+	if err != nil {
+		l.mu.Lock()
+		l.changed = true // try again at the next save
+		l.mu.Unlock()
+	}
+	return err
+}
+
+func (l *Ledger) write(b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(l.path), ".ledger-*")
 	if err != nil {
 		return err
