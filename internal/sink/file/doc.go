@@ -26,20 +26,26 @@
 //
 // Behaviour callers may rely on: records under the level filter are
 // removed by the sink worker before Send (the sink does not opt into all
-// levels). For stdout the batch buffer goes to one Write call; for a fixed
-// path it is written as is; with a template each record goes to the file
-// its values select, in batch order per file. Files are opened with O_APPEND (mode 0640, directories
-// created 0750) and written through a 64 KiB buffer that is flushed before
-// Send returns. Send and Close are serialized by one mutex; the Sink is
-// safe for concurrent use. Close flushes, syncs (with fsync) and closes
-// every open file.
+// levels). For stdout the batch buffer goes to one Write call. For files,
+// each file's share of a batch (records in batch order) goes to one write
+// on a file opened with O_APPEND (mode 0640, directories created 0750); a
+// fixed path writes the batch buffer as is. A batch is all or nothing: when
+// a write (or fsync) fails, the files the batch already wrote are truncated
+// back to their size before it and the failing handle is closed, so the
+// worker's retry (write errors are retryable: a full disk clears) writes
+// every record once. File sizes are read from the file before each write
+// (lseek to the end), so truncation by another process (copytruncate) is
+// seen by rotation and by the undo. Send and Close are serialized by one
+// mutex; the Sink is safe for concurrent use. Close syncs (with fsync) and
+// closes every open file.
 //
-// Known limitations: every write error is returned as retryable, and a
-// retry writes the whole batch again, so records written before the error
-// are duplicated. Rotation is checked per batch for a fixed path and per
-// record for a template, and never splits a write: a file holds at least
-// one batch or record even when that is larger than rotate_bytes. Sizes
-// are tracked from the size at open plus this sink's writes; writes by
-// other processes are not seen. Errors while shifting old rotated files
-// are ignored.
+// Known limitations: stdout cannot be undone, so a failed write to stdout
+// that was partly written is written again by the retry. If the undo itself
+// fails (the truncate is refused), the error says so and the retry may
+// duplicate that file's records. Rotation is checked per file per batch
+// and never splits a write: a file holds at least one batch's share even
+// when that is larger than rotate_bytes. A file renamed by another process
+// (logrotate's create mode) keeps receiving records until its handle is
+// closed; use copytruncate, or rotate_bytes. Errors while shifting old
+// rotated files are ignored.
 package file

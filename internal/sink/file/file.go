@@ -1,7 +1,6 @@
 package file
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -66,7 +65,6 @@ type Sink struct {
 
 type handle struct {
 	f    *os.File
-	w    *bufio.Writer
 	used uint64
 	size int64
 	path string
@@ -80,89 +78,144 @@ func New(cfg Config, stdout io.Writer) (*Sink, error) {
 	return &Sink{cfg: cfg, stdout: stdout, files: map[string]*handle{}}, nil
 }
 
-func (s *Sink) pathFor(it *event.Item) string {
+// appendPath appends the path of it's file (the template filled in).
+func (s *Sink) appendPath(dst []byte, it *event.Item) []byte {
 	p := s.cfg.Path
-	if !strings.Contains(p, "{") {
-		return p
+	for {
+		i := strings.IndexByte(p, '{')
+		if i < 0 {
+			return append(dst, p...)
+		}
+		dst = append(dst, p[:i]...)
+		j := strings.IndexByte(p[i:], '}') + i // Validate: every '{' closes a known placeholder
+		switch p[i : j+1] {
+		case "{service}":
+			dst = append(dst, sink.SafePathPart(it.Service)...)
+		case "{environment}":
+			dst = append(dst, sink.SafePathPart(it.Environment)...)
+		case "{project}":
+			dst = append(dst, sink.SafePathPart(it.Project)...)
+		case "{source}":
+			dst = append(dst, sink.SafePathPart(it.Source)...)
+		case "{level}":
+			dst = append(dst, it.Level.String()...)
+		case "{date}":
+			dst = it.Time.UTC().AppendFormat(dst, "2006-01-02")
+		}
+		p = p[j+1:]
 	}
-	r := strings.NewReplacer(
-		"{service}", sink.SafePathPart(it.Service),
-		"{environment}", sink.SafePathPart(it.Environment),
-		"{project}", sink.SafePathPart(it.Project),
-		"{source}", sink.SafePathPart(it.Source),
-		"{level}", it.Level.String(),
-		"{date}", it.Time.UTC().Format("2006-01-02"),
-	)
-	return r.Replace(p)
 }
 
-// Send writes the batch. Write errors are retryable (disk full clears).
+// part is what one batch writes to one file.
+type part struct {
+	path string
+	buf  []byte
+}
+
+// written is a file a batch already wrote to, and its size before.
+type written struct {
+	path string
+	size int64
+}
+
+// Send writes the batch: each file's share in one write, in batch order.
+// A batch is all or nothing: when a write fails, the files it already
+// wrote are cut back to their size before the batch, so the worker's retry
+// (write errors are retryable: a full disk clears) duplicates nothing.
 func (s *Sink) Send(_ context.Context, b *event.Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.Path == "-" {
-		if _, err := s.stdout.Write(b.Buf); err != nil {
-			return err
-		}
-		return nil
+		_, err := s.stdout.Write(b.Buf)
+		return err
 	}
+	var parts []part
 	if !strings.Contains(s.cfg.Path, "{") {
-		return s.sendOne(b) // one file: the batch buffer is already NDJSON
-	}
-	touched := map[*handle]struct{}{}
-	for i := range b.Items {
-		h, err := s.open(s.pathFor(&b.Items[i]))
-		if err != nil {
-			return err
-		}
-		if s.cfg.RotateBytes > 0 && h.size > 0 && h.size+int64(b.Items[i].Len)+1 > s.cfg.RotateBytes {
-			delete(touched, h)
-			if h, err = s.rotate(h); err != nil {
-				return err
+		parts = []part{{path: s.cfg.Path, buf: b.Buf}} // the batch buffer is already NDJSON
+	} else {
+		idx := map[string]int{}
+		var key []byte
+		for i := range b.Items {
+			key = s.appendPath(key[:0], &b.Items[i])
+			k, ok := idx[string(key)]
+			if !ok {
+				k = len(parts)
+				idx[string(key)] = k
+				parts = append(parts, part{path: string(key)})
 			}
+			parts[k].buf = append(append(parts[k].buf, b.JSON(i)...), '\n')
 		}
-		if _, err := h.w.Write(b.JSON(i)); err != nil {
-			return err
-		}
-		h.w.WriteByte('\n')
-		h.size += int64(b.Items[i].Len) + 1
-		touched[h] = struct{}{}
 	}
-	for h := range touched {
-		if err := h.w.Flush(); err != nil {
-			return err
+	done := make([]written, 0, len(parts))
+	for _, p := range parts {
+		size, err := s.write(p)
+		if err != nil {
+			return errors.Join(err, s.rollback(done))
 		}
-		if s.cfg.Fsync {
-			if err := h.f.Sync(); err != nil {
-				return err
+		done = append(done, written{path: p.path, size: size})
+	}
+	if s.cfg.Fsync {
+		for _, w := range done {
+			if h := s.files[w.path]; h != nil {
+				if err := h.f.Sync(); err != nil {
+					s.drop(h)
+					return errors.Join(err, s.rollback(done))
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// sendOne writes a whole batch to the single configured file.
-func (s *Sink) sendOne(b *event.Batch) error {
-	h, err := s.open(s.cfg.Path)
+// write appends p to its file (rotating first when due) and returns the
+// file's size before. A file that failed is closed and cut back.
+func (s *Sink) write(p part) (int64, error) {
+	h, err := s.open(p.path)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if s.cfg.RotateBytes > 0 && h.size > 0 && h.size+int64(len(b.Buf)) > s.cfg.RotateBytes {
+	// The real end of the file: another process may have truncated it
+	// (copytruncate) since the last write.
+	if h.size, err = h.f.Seek(0, io.SeekEnd); err != nil {
+		s.drop(h)
+		return 0, err
+	}
+	if s.cfg.RotateBytes > 0 && h.size > 0 && h.size+int64(len(p.buf)) > s.cfg.RotateBytes {
 		if h, err = s.rotate(h); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	if _, err := h.w.Write(b.Buf); err != nil {
-		return err
+	before := h.size
+	n, err := h.f.Write(p.buf)
+	if err != nil {
+		if n > 0 {
+			err = errors.Join(err, h.f.Truncate(before))
+		}
+		s.drop(h)
+		return 0, err
 	}
-	h.size += int64(len(b.Buf))
-	if err := h.w.Flush(); err != nil {
-		return err
+	h.size += int64(n)
+	return before, nil
+}
+
+// rollback cuts the files of a failed batch back to their size before it.
+func (s *Sink) rollback(done []written) error {
+	var errs []error
+	for _, w := range done {
+		if err := os.Truncate(w.path, w.size); err != nil {
+			errs = append(errs, fmt.Errorf("undo partial batch in %s (records may be written twice): %w", w.path, err))
+		}
+		if h := s.files[w.path]; h != nil {
+			h.size = w.size
+		}
 	}
-	if s.cfg.Fsync {
-		return h.f.Sync()
-	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// drop forgets a handle after an error: the next write reopens the file.
+func (s *Sink) drop(h *handle) {
+	delete(s.files, h.path)
+	h.f.Close()
 }
 
 func (s *Sink) open(path string) (*handle, error) {
@@ -195,7 +248,7 @@ func (s *Sink) open(path string) (*handle, error) {
 		f.Close()
 		return nil, err
 	}
-	h := &handle{f: f, w: bufio.NewWriterSize(f, 64<<10), used: s.tick, size: st.Size(), path: path}
+	h := &handle{f: f, used: s.tick, size: st.Size(), path: path}
 	s.files[path] = h
 	return h, nil
 }
@@ -219,9 +272,9 @@ func (s *Sink) rotate(h *handle) (*handle, error) {
 func (s *Sink) closeHandle(path string) error {
 	h := s.files[path]
 	delete(s.files, path)
-	err := h.w.Flush()
+	var err error
 	if s.cfg.Fsync {
-		err = errors.Join(err, h.f.Sync())
+		err = h.f.Sync()
 	}
 	return errors.Join(err, h.f.Close())
 }

@@ -60,3 +60,53 @@ func TestStdoutAndValidation(t *testing.T) {
 	_, err = New(Config{Path: "x", MaxOpenFiles: 0, RotateBytes: 10, RotateKeep: 0}, nil)
 	require.Error(t, err)
 }
+
+// A batch is all or nothing: when one file's write fails (here ENOSPC from
+// /dev/full), the files the batch already wrote are cut back, so the
+// worker's retry writes every record exactly once.
+func TestFailedBatchIsUndoneSoRetryDuplicatesNothing(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("needs /dev/full")
+	}
+	dir := t.TempDir()
+	full := filepath.Join(dir, "b.jsonl")
+	require.NoError(t, os.Symlink("/dev/full", full))
+	s, err := New(Config{Path: filepath.Join(dir, "{service}.jsonl"), MaxOpenFiles: 4, RotateKeep: 1}, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Send(t.Context(), batch(2, "a")), "earlier data must survive the undo")
+
+	b := batch(3, "a")
+	b.AppendBatch(batch(2, "b"))
+	b.AppendBatch(batch(1, "a"))
+	err = s.Send(t.Context(), b)
+	require.Error(t, err, "b.jsonl is full")
+	got, _ := os.ReadFile(filepath.Join(dir, "a.jsonl"))
+	assert.Equal(t, 2, strings.Count(string(got), "\n"), "a.jsonl is back to its size before the batch")
+
+	require.NoError(t, os.Remove(full)) // the disk has room again
+	require.NoError(t, s.Send(t.Context(), b), "the retry")
+	require.NoError(t, s.Close(t.Context()))
+	got, _ = os.ReadFile(filepath.Join(dir, "a.jsonl"))
+	assert.Equal(t, "{\"message\":\"m000\"}\n{\"message\":\"m001\"}\n"+
+		"{\"message\":\"m000\"}\n{\"message\":\"m001\"}\n{\"message\":\"m002\"}\n{\"message\":\"m000\"}\n", string(got))
+	got, _ = os.ReadFile(full)
+	assert.Equal(t, "{\"message\":\"m000\"}\n{\"message\":\"m001\"}\n", string(got))
+}
+
+// Sizes come from the file, not from what this sink wrote: after another
+// process truncated the file (copytruncate), rotation still sees the truth.
+func TestRotationSeesExternalTruncation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.jsonl")
+	s, err := New(Config{Path: path, MaxOpenFiles: 1, RotateBytes: 4096, RotateKeep: 1}, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Send(t.Context(), batch(200, "x"))) // 3800 B
+	require.NoError(t, os.Truncate(path, 0))
+	require.NoError(t, s.Send(t.Context(), batch(100, "x"))) // 1900 B: no rotation due
+	require.NoError(t, s.Close(t.Context()))
+	_, err = os.Stat(path + ".1")
+	assert.True(t, os.IsNotExist(err), "no rotation: the file held 0 B, not 3800")
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1900, st.Size())
+}
