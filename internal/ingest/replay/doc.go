@@ -7,7 +7,8 @@
 // checked by New; read one after the other, one lane each, origin kind
 // "replay"), Force, Rate (lines per second, 0 unlimited), MaxLineBytes
 // (0: ingest.DefaultMaxLineBytes, 1 MiB), BatchBytes (commit after this
-// many line bytes; 0: 1 MiB) and DataDir. A file is gzip when it starts
+// many line bytes; 0: 1 MiB), DataDir and SaveInterval (how often the
+// ledger is saved during a run; 0: 5s). A file is gzip when it starts
 // with the gzip magic bytes (or is named .gz and is shorter than 2 bytes);
 // offsets of gzip files are offsets in the decompressed stream.
 //
@@ -24,15 +25,19 @@
 // cancelled, else ingest.ErrEndOfInput.
 //
 // The ledger is written atomically (temporary file, fsync, rename,
-// directory fsync) when Run returns and again by Finalize, which the
-// pipeline calls after draining so late acknowledgements are kept. A
-// corrupt ledger is an error: replaying blindly could ship everything
-// twice. Ledger and Progress (atomics read by the CLI's progress display)
-// are safe for concurrent use.
+// directory fsync) every SaveInterval while Run runs (a ticker; only when
+// an entry changed since the last save), when Run returns, and again by
+// Finalize, which the pipeline calls after draining so late
+// acknowledgements are kept. Saves are serialized; a failed save is
+// logged and retried at the next one. A corrupt ledger is an error:
+// replaying blindly could ship everything twice. Ledger and Progress
+// (atomics read by the CLI's progress display) are safe for concurrent
+// use.
 //
-// Known limitations: delivery is at least once. The ledger is not saved
-// during a run: after a crash a re-run starts from the last saved offsets
-// and ships again what was delivered since; after a cancelled run, records
+// Known limitations: delivery is at least once. After a crash a re-run
+// starts from the last saved offsets, so it ships again at most
+// SaveInterval of acknowledged data plus what was in flight (read but
+// not yet acknowledged by every sink); after a cancelled run, records
 // sent but not yet acknowledged by every sink are shipped again, as are the
 // batches acknowledged after a Failed one. The identity includes
 // the size, so a file that grew since the last run is replayed from its
