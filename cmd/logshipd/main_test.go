@@ -192,6 +192,7 @@ bogus: 1
 sources:
   - {name: in, type: stdin, servce: cli}
   - {name: in, type: nope}
+  - {name: in2, type: stdin}
 sinks:
   - {name: local, type: file, path: "/tmp/{svc}.jsonl", queue: {when_full: maybe}}
 normalize:
@@ -205,6 +206,7 @@ normalize:
 		"bad.yaml:4: sources.in.servce: unknown key",
 		`bad.yaml:5: sources.in.type: "nope": unknown`,
 		"bad.yaml:5: sources.in: duplicate name",
+		"bad.yaml:6: sources.in2.type: a second stdin source (first at line 4)",
 		`queue.when_full "maybe"`,
 		"unknown placeholder",
 		"max_fields 3",

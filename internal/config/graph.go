@@ -174,6 +174,15 @@ func (f *File) validateGraph(file string) Problems {
 		} else {
 			seen["source:"+s.Name] = s.Line
 		}
+		if s.Type == "stdin" {
+			// Two stdin sources would read one descriptor, each getting an
+			// unpredictable share of the input.
+			if l, dup := seen["stdin"]; dup {
+				probs = append(probs, Problem{File: file, Line: s.Line, Key: "sources." + s.Name + ".type", Msg: fmt.Sprintf("a second stdin source (first at line %d): there is one standard input", l)})
+			} else {
+				seen["stdin"] = s.Line
+			}
+		}
 		nc := s.NormalizeConfig(f.Normalize)
 		if s.Format == "" && s.Timezone == "" && s.Environment == "" && s.Service == "" {
 			continue // nothing overridden: the normalize section was checked already

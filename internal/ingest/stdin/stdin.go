@@ -13,6 +13,10 @@ import (
 	"github.com/starmates/logshipd/internal/ingest"
 )
 
+// finalCommitTimeout bounds the last commit at shutdown (a full sink
+// queue would otherwise hold the shutdown up).
+const finalCommitTimeout = 5 * time.Second
+
 // Config configures the stdin source.
 type Config struct {
 	MaxLineBytes  int           `yaml:"max_line_bytes"`
@@ -80,7 +84,7 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 	var inflight sync.WaitGroup
 	var failed error
 	var mu sync.Mutex
-	commit := func() error {
+	commitCtx := func(ctx context.Context) error {
 		inflight.Add(1)
 		return lane.Commit(ctx, func(st event.Status, _ int64) {
 			if st == event.Failed {
@@ -91,15 +95,59 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 			inflight.Done()
 		})
 	}
+	commit := func() error { return commitCtx(ctx) }
 	pendingBytes := 0
+	var now time.Time
+	write := func(line []byte) {
+		lane.Write(line, -1, -1, now)
+		pendingBytes += len(line) + 1
+		s.stats.Lines.Add(1)
+	}
+	feed := func(chunk []byte) {
+		s.stats.Bytes.Add(int64(len(chunk)))
+		framer.Feed(chunk, write)
+		relay.Recycle(chunk)
+		s.stats.LinesTruncated.Store(framer.Truncated())
+	}
+	// end hands on everything read: the last line even without its
+	// newline, and the records the multiline joiner still holds (stdin
+	// cannot be read again, so nothing may wait for "more input").
+	end := func() {
+		now = time.Now()
+		framer.End(write)
+		s.stats.LinesTruncated.Store(framer.Truncated())
+		lane.FlushAll(now)
+	}
 	timer := time.NewTimer(s.cfg.BatchMaxWait)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return commit()
+			// Shutdown: what the relay already read is framed too, then
+			// committed past the cancellation (bounded); the pipeline's
+			// shutdown_grace delivers it.
+			for drained := false; !drained; {
+				select {
+				case chunk, ok := <-relay.C:
+					if !ok {
+						drained = true
+						break
+					}
+					now = time.Now()
+					feed(chunk)
+				default:
+					drained = true
+				}
+			}
+			end()
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalCommitTimeout)
+			defer cancel()
+			if err := commitCtx(cctx); err != nil {
+				return fmt.Errorf("stdin: final commit at shutdown: %w", err)
+			}
+			return ctx.Err()
 		case <-timer.C:
-			now := time.Now()
+			now = time.Now()
 			next := lane.FlushIdle(now)
 			if lane.Pending() > 0 {
 				if err := commit(); err != nil {
@@ -113,7 +161,6 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 			}
 			timer.Reset(wait)
 		case chunk, ok := <-relay.C:
-			now := time.Now()
 			if !ok {
 				// End of input, or a read error: what was read is shipped
 				// either way (and waited for) before Run returns.
@@ -122,8 +169,7 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 					s.stats.ReadErrors.Add(1)
 					readErr = fmt.Errorf("read stdin: %w", err)
 				}
-				framer.End(func(line []byte) { lane.Write(line, -1, -1, now) })
-				lane.FlushAll(now)
+				end()
 				if err := commit(); err != nil {
 					return err
 				}
@@ -144,14 +190,8 @@ func (s *Source) Run(ctx context.Context, lanes ingest.Lanes) error {
 				}
 				return ingest.ErrEndOfInput
 			}
-			s.stats.Bytes.Add(int64(len(chunk)))
-			framer.Feed(chunk, func(line []byte) {
-				lane.Write(line, -1, -1, now)
-				pendingBytes += len(line) + 1
-				s.stats.Lines.Add(1)
-			})
-			relay.Recycle(chunk)
-			s.stats.LinesTruncated.Store(framer.Truncated())
+			now = time.Now()
+			feed(chunk)
 			if pendingBytes >= s.cfg.BatchMaxBytes {
 				if err := commit(); err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,4 +72,63 @@ func TestEOFShipsEverything(t *testing.T) {
 	require.ErrorIs(t, src.Run(t.Context(), lanes), ingest.ErrEndOfInput)
 	assert.Equal(t, []string{"a", "b"}, lanes.lines)
 	assert.Equal(t, 2, lanes.committed)
+}
+
+// ctxLanes refuses commits whose context has ended, like the pipeline's
+// lanes do, and is safe to inspect while Run runs.
+type ctxLanes struct {
+	mu        sync.Mutex
+	lines     []string
+	committed int
+}
+
+func (r *ctxLanes) NewLane(event.Origin) ingest.Lane { return r }
+func (r *ctxLanes) Write(line []byte, _, _ int64, _ time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, string(line))
+}
+func (r *ctxLanes) FlushIdle(time.Time) time.Time { return time.Time{} }
+func (r *ctxLanes) FlushAll(time.Time)            {}
+func (r *ctxLanes) Pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.lines) - r.committed
+}
+func (r *ctxLanes) Close() {}
+func (r *ctxLanes) Commit(ctx context.Context, done func(event.Status, int64)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.committed = len(r.lines)
+	r.mu.Unlock()
+	done(event.Delivered, -1)
+	return nil
+}
+
+// At shutdown (SIGTERM cancels the context) everything read is committed
+// past the cancellation, the last line without its newline included:
+// stdin cannot be read again.
+func TestShutdownCommitsEverythingRead(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	cfg := DefaultConfig()
+	cfg.BatchMaxWait = time.Hour // no timed commit: only the shutdown one
+	src, err := New("in", cfg, pr)
+	require.NoError(t, err)
+	lanes := &ctxLanes{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, lanes) }()
+	_, err = pw.Write([]byte("a\nb\npart"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return lanes.Pending() == 2 }, 10*time.Second, time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	lanes.mu.Lock()
+	defer lanes.mu.Unlock()
+	assert.Equal(t, []string{"a", "b", "part"}, lanes.lines)
+	assert.Equal(t, 3, lanes.committed, "the shutdown commit was made despite the cancelled context")
+	assert.EqualValues(t, 3, src.Stats().Lines.Load())
 }
