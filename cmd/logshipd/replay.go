@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"time"
 
@@ -63,9 +62,11 @@ dead-letter file with the reason. A summary is printed at the end.`,
 			if rate < 0 {
 				return errors.New("--rate must be >= 0")
 			}
-			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			release, err := lockDataDir(cfg.DataDir)
+			if err != nil {
 				return err
 			}
+			defer release()
 			prog := &replay.Progress{}
 			src, err := replay.New("replay", replay.Config{Paths: paths, Force: force, Rate: rate, DataDir: cfg.DataDir}, logger, prog)
 			if err != nil {
@@ -94,6 +95,11 @@ dead-letter file with the reason. A summary is printed at the end.`,
 			runErr := p.Run(cmd.Context())
 			stopProgress()
 			printSummary(cmd.OutOrStdout(), prog, p, time.Since(start))
+			if runErr == nil && cmd.Context().Err() != nil {
+				// Interrupted (SIGINT/SIGTERM): the pipeline stopped cleanly,
+				// but the replay is not complete.
+				return errors.New("replay interrupted before the end: run the same command again to resume")
+			}
 			return runErr
 		},
 	}

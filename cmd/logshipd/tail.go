@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/fsnotify/fsnotify"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -127,25 +128,13 @@ func expandGlobs(args []string) ([]string, error) {
 	return out, nil
 }
 
+// globStar expands a pattern with "**" (any number of directories), as
+// the file source's include patterns do; only files are returned.
 func globStar(pattern string) ([]string, error) {
-	if !strings.Contains(pattern, "**") {
-		return filepath.Glob(pattern)
+	if !doublestar.ValidatePathPattern(pattern) {
+		return nil, doublestar.ErrBadPattern
 	}
-	root, rest, _ := strings.Cut(pattern, "**")
-	root = filepath.Clean(root + ".")
-	rest = strings.TrimPrefix(rest, string(filepath.Separator))
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		if ok, _ := filepath.Match(rest, filepath.Base(rel)); ok || rest == "" {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out, err
+	return doublestar.FilepathGlob(pattern, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
 }
 
 func tailOnce(ctx context.Context, eng *normalize.Engine, path string, w io.Writer, maxLine int, write func(*bufio.Writer, *event.Record) error) error {

@@ -20,6 +20,8 @@ type Framer struct {
 	skipped   int  // bytes dropped from the current over-long line
 	skipping  bool // inside an over-long line, waiting for its newline
 	truncated int64
+	fed       int64 // bytes fed before the current chunk
+	end       int64 // input offset just past the line being passed on
 }
 
 // NewFramer returns a Framer with the given max line size (bytes, without
@@ -31,13 +33,24 @@ func NewFramer(max int) *Framer {
 	return &Framer{max: max}
 }
 
+// Offset returns, during a callback, the input offset (bytes fed since the
+// Framer was made) just past the line being passed on, newline included.
+// For a cut line it covers everything skipped too, so it is the offset to
+// resume from, whatever the callback was given.
+func (f *Framer) Offset() int64 { return f.end }
+
 // Truncated returns how many lines were cut at the max line size.
 func (f *Framer) Truncated() int64 { return f.truncated }
 
 // Feed splits chunk and calls fn for every complete line.
 func (f *Framer) Feed(chunk []byte, fn func(line []byte)) {
+	base, total := f.fed, len(chunk)
+	f.fed += int64(total)
 	for len(chunk) > 0 {
 		nl := bytes.IndexByte(chunk, '\n')
+		if nl >= 0 {
+			f.end = base + int64(total-len(chunk)+nl) + 1
+		}
 		if f.skipping {
 			if nl < 0 {
 				f.skipped += len(chunk)
@@ -87,6 +100,7 @@ func (f *Framer) emitTruncated(fn func([]byte)) {
 
 // End passes on a final line that had no newline (at end of input).
 func (f *Framer) End(fn func(line []byte)) {
+	f.end = f.fed
 	if f.skipping {
 		f.emitTruncated(fn)
 		return

@@ -2,7 +2,9 @@ package replay_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +100,27 @@ func TestLedgerIsSavedDuringTheRun(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// Offsets count the bytes of the file, not of the lines passed on: a line
+// cut at max_line_bytes (and marked) still moves the ledger past all of
+// its bytes, so a resume starts exactly after the last acknowledged line.
+func TestOffsetsCountCutLinesWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	data := "short\n" + strings.Repeat("x", 5000) + "\nafter\n"
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+	src, err := replay.New("replay", replay.Config{Paths: []string{path}, DataDir: dir, MaxLineBytes: 1024, BatchBytes: 1},
+		discard, &replay.Progress{})
+	require.NoError(t, err)
+	lanes := &scriptLanes{}
+	require.ErrorIs(t, src.Run(t.Context(), lanes), ingest.ErrEndOfInput)
+	require.NotEmpty(t, lanes.wms)
+	assert.EqualValues(t, len(data), lanes.wms[len(lanes.wms)-1], "the last line ends at the end of the file")
+	led, err := replay.OpenLedger(filepath.Join(dir, "replay"))
+	require.NoError(t, err)
+	for _, e := range led.Entries {
+		assert.EqualValues(t, len(data), e.Offset)
+		assert.True(t, e.Done)
+	}
 }

@@ -144,11 +144,12 @@ func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string
 		s.ledger.Reset(id)
 	}
 	entry := s.ledger.Get(id)
-	st, _ := os.Stat(path)
 	if entry.Done {
 		s.logger.Info("already replayed, skipping (use --force to replay again)", "path", path)
 		s.prog.Skipped.Add(1)
-		s.prog.ReadBytes.Add(st.Size())
+		if st, err := os.Stat(path); err == nil {
+			s.prog.ReadBytes.Add(st.Size())
+		}
 		return nil
 	}
 	s.prog.Files.Add(1)
@@ -207,7 +208,7 @@ func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string
 		now := time.Now()
 		framer.Feed(buf[:n], func(line []byte) {
 			start := off
-			off += int64(len(line)) + 1
+			off = entry.Offset + framer.Offset() // a cut line's skipped bytes included
 			lane.Write(line, start, off, now)
 			pending += len(line) + 1
 			s.prog.Lines.Add(1)
@@ -233,7 +234,7 @@ func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string
 	}
 	framer.End(func(line []byte) {
 		start := off
-		off += int64(len(line))
+		off = entry.Offset + framer.Offset()
 		lane.Write(line, start, off, time.Now())
 	})
 	lane.FlushAll(time.Now())
