@@ -39,6 +39,11 @@ of input (stdin at EOF).`,
 			if err != nil {
 				return err
 			}
+			release, err := lockDataDir(cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			defer release()
 			d, err := buildDaemon(cfg, logger, cmd.InOrStdin(), cmd.OutOrStdout())
 			if err != nil {
 				return err
