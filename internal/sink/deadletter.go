@@ -3,6 +3,7 @@ package sink
 import (
 	"bufio"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sync"
@@ -101,19 +102,41 @@ func BatchEntries(b *event.Batch, reason, detail string) []Entry {
 }
 
 // safeName maps a name to a file-name-safe form.
-func safeName(s string) string {
-	b := []byte(s)
-	for i, c := range b {
+func safeName(s string) string { return string(AppendSafePathPart(nil, s)) }
+
+// maxPathPart bounds one name made from a value (file systems refuse
+// names over 255 bytes; templates may join several values).
+const maxPathPart = 100
+
+// AppendSafePathPart appends s made file-name safe: bytes outside
+// [A-Za-z0-9._-] become '_', "", "." and ".." become "_", and a value
+// longer than 100 bytes keeps its first 83 bytes plus "-" and 16 hex digits
+// of its FNV-1a hash (distinct long values stay distinct). Record values in
+// path templates go through it, so they never escape the configured
+// directory nor make an impossible name.
+func AppendSafePathPart(dst []byte, s string) []byte {
+	if s == "" || s == "." || s == ".." {
+		return append(dst, '_')
+	}
+	n := len(s)
+	if n > maxPathPart {
+		n = maxPathPart - 17
+	}
+	for i := 0; i < n; i++ {
+		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			b[i] = '_'
+			c = '_'
 		}
+		dst = append(dst, c)
 	}
-	if len(b) == 0 || string(b) == "." || string(b) == ".." {
-		return "_"
+	if n < len(s) {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		dst = append(dst, '-')
+		dst = fmt.Appendf(dst, "%016x", h.Sum64())
 	}
-	return string(b)
+	return dst
 }
 
-// SafePathPart is safeName for use in path templates: record values never
-// escape the configured directory.
+// SafePathPart is AppendSafePathPart as a string.
 func SafePathPart(s string) string { return safeName(s) }

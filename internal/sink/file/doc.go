@@ -10,10 +10,12 @@
 //	                with {service}, {environment}, {project}, {source},
 //	                {level} (canonical name, "" when unset) and {date}
 //	                (UTC YYYY-MM-DD of the record). Other placeholders are
-//	                refused. Record values are made file-name safe (bytes
-//	                outside [A-Za-z0-9._-] become '_'; "", "." and ".."
-//	                become "_"), so a record never writes outside the
-//	                template's directories.
+//	                refused. Record values are made file-name safe
+//	                (sink.AppendSafePathPart: bytes outside [A-Za-z0-9._-]
+//	                become '_'; "", "." and ".." become "_"; over 100 bytes,
+//	                83 bytes + "-" + a 16-hex hash), so a record never writes
+//	                outside the template's directories. A fixed path that is
+//	                a directory is refused by New.
 //	fsync           sync files before returning (false: what was written
 //	                survives a crash of logshipd, not of the machine).
 //	                Stdout is never synced.
@@ -38,6 +40,12 @@
 // seen by rotation and by the undo. Send and Close are serialized by one
 // mutex; the Sink is safe for concurrent use. Close syncs (with fsync) and
 // closes every open file.
+//
+// A record whose template path can never be written (EISDIR, ENOTDIR,
+// ENAMETOOLONG, EINVAL, ELOOP) is refused alone through a
+// *sink.PartialError (reason "bad_path", dead-lettered by the worker); the
+// rest of the batch is written. With fsync, the directory of a file
+// created empty is synced too.
 //
 // Known limitations: stdout cannot be undone, so a failed write to stdout
 // that was partly written is written again by the retry. If the undo itself

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/starmates/logshipd/internal/event"
 	"github.com/starmates/logshipd/internal/sink"
@@ -75,6 +76,11 @@ func New(cfg Config, stdout io.Writer) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Path != "-" && !strings.Contains(cfg.Path, "{") {
+		if st, err := os.Stat(cfg.Path); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("path %s: is a directory", cfg.Path)
+		}
+	}
 	return &Sink{cfg: cfg, stdout: stdout, files: map[string]*handle{}}, nil
 }
 
@@ -90,15 +96,15 @@ func (s *Sink) appendPath(dst []byte, it *event.Item) []byte {
 		j := strings.IndexByte(p[i:], '}') + i // Validate: every '{' closes a known placeholder
 		switch p[i : j+1] {
 		case "{service}":
-			dst = append(dst, sink.SafePathPart(it.Service)...)
+			dst = sink.AppendSafePathPart(dst, it.Service)
 		case "{environment}":
-			dst = append(dst, sink.SafePathPart(it.Environment)...)
+			dst = sink.AppendSafePathPart(dst, it.Environment)
 		case "{project}":
-			dst = append(dst, sink.SafePathPart(it.Project)...)
+			dst = sink.AppendSafePathPart(dst, it.Project)
 		case "{source}":
-			dst = append(dst, sink.SafePathPart(it.Source)...)
+			dst = sink.AppendSafePathPart(dst, it.Source)
 		case "{level}":
-			dst = append(dst, it.Level.String()...)
+			dst = sink.AppendSafePathPart(dst, it.Level.String())
 		case "{date}":
 			dst = it.Time.UTC().AppendFormat(dst, "2006-01-02")
 		}
@@ -108,8 +114,16 @@ func (s *Sink) appendPath(dst []byte, it *event.Item) []byte {
 
 // part is what one batch writes to one file.
 type part struct {
-	path string
-	buf  []byte
+	path  string
+	buf   []byte
+	items []int // indexes into Batch.Items (templates only)
+}
+
+// impossiblePath reports errors no retry can fix for this path: the
+// records that chose it are refused (dead-lettered), the others written.
+func impossiblePath(err error) bool {
+	return errors.Is(err, syscall.ENAMETOOLONG) || errors.Is(err, syscall.EISDIR) ||
+		errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ELOOP)
 }
 
 // written is a file a batch already wrote to, and its size before.
@@ -144,11 +158,19 @@ func (s *Sink) Send(_ context.Context, b *event.Batch) error {
 				parts = append(parts, part{path: string(key)})
 			}
 			parts[k].buf = append(append(parts[k].buf, b.JSON(i)...), '\n')
+			parts[k].items = append(parts[k].items, i)
 		}
 	}
 	done := make([]written, 0, len(parts))
+	var refused []sink.ItemError
 	for _, p := range parts {
 		size, err := s.write(p)
+		if err != nil && p.items != nil && impossiblePath(err) {
+			for _, i := range p.items {
+				refused = append(refused, sink.ItemError{Index: i, Reason: "bad_path", Detail: err.Error()})
+			}
+			continue
+		}
 		if err != nil {
 			return errors.Join(err, s.rollback(done))
 		}
@@ -163,6 +185,9 @@ func (s *Sink) Send(_ context.Context, b *event.Batch) error {
 				}
 			}
 		}
+	}
+	if refused != nil {
+		return &sink.PartialError{Items: refused}
 	}
 	return nil
 }
@@ -247,6 +272,14 @@ func (s *Sink) open(path string) (*handle, error) {
 	if err != nil {
 		f.Close()
 		return nil, err
+	}
+	if s.cfg.Fsync && st.Size() == 0 {
+		// A new (or rotated-to) file: its directory entry must survive a
+		// power loss too.
+		if d, err := os.Open(filepath.Dir(path)); err == nil {
+			d.Sync()
+			d.Close()
+		}
 	}
 	h := &handle{f: f, used: s.tick, size: st.Size(), path: path}
 	s.files[path] = h

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/sink"
 )
 
 func batch(n int, service string) *event.Batch {
@@ -109,4 +110,33 @@ func TestRotationSeesExternalTruncation(t *testing.T) {
 	st, err := os.Stat(path)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1900, st.Size())
+}
+
+// A record whose template path can never be written (a directory is in
+// the way) is refused on its own, for the dead-letter file; the others are
+// written. A very long value makes a capped name, not an error.
+func TestImpossiblePathRefusesOnlyItsRecords(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "blocked.jsonl"), 0o755))
+	s, err := New(Config{Path: filepath.Join(dir, "{service}.jsonl"), MaxOpenFiles: 4, RotateKeep: 1}, nil)
+	require.NoError(t, err)
+	long := strings.Repeat("s", 300)
+	b := batch(2, "ok")
+	b.AppendBatch(batch(2, "blocked"))
+	b.AppendBatch(batch(1, long))
+	err = s.Send(t.Context(), b)
+	var pe *sink.PartialError
+	require.ErrorAs(t, err, &pe)
+	require.Len(t, pe.Items, 2)
+	assert.Equal(t, []int{2, 3}, []int{pe.Items[0].Index, pe.Items[1].Index})
+	assert.Equal(t, "bad_path", pe.Items[0].Reason)
+	require.NoError(t, s.Close(t.Context()))
+	got, _ := os.ReadFile(filepath.Join(dir, "ok.jsonl"))
+	assert.Equal(t, 2, strings.Count(string(got), "\n"))
+	names, _ := filepath.Glob(filepath.Join(dir, "sss*.jsonl"))
+	require.Len(t, names, 1)
+	assert.LessOrEqual(t, len(filepath.Base(names[0])), 100+len(".jsonl"), "a long value makes a capped file name")
+
+	_, err = New(Config{Path: dir, MaxOpenFiles: 1, RotateKeep: 1}, nil)
+	require.ErrorContains(t, err, "is a directory", "a fixed path that is a directory fails at start")
 }
