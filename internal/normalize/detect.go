@@ -10,8 +10,8 @@ import (
 // logfmt and the generic ts-level late because they are the most lenient.
 var formatNames = [...]string{
 	"json", "syslog-rfc5424", "syslog-rfc3164", "uvicorn-access", "uvicorn", "klog",
-	"access", "nginx-error", "apache-error", "zap-console", "java", "python",
-	"go-panic", "go-log", "logfmt", "ts-level", "plain",
+	"redis", "ruby-logger", "access", "nginx-error", "apache-error", "zap-console",
+	"java", "python", "go-panic", "go-log", "logfmt", "ts-level", "plain",
 }
 
 const plainIndex = len(formatNames) - 1
@@ -20,13 +20,13 @@ const plainIndex = len(formatNames) - 1
 const jsonIndex = 0
 
 // lenientStart is the index of the first lenient parser (logfmt).
-const lenientStart = 14
+const lenientStart = 16
 
 func newParsers() []parse.Parser {
 	return []parse.Parser{
 		&parse.JSONParser{}, &parse.Syslog5424Parser{}, &parse.Syslog3164Parser{},
 		&parse.UvicornAccessParser{}, &parse.UvicornParser{}, &parse.KlogParser{},
-		&parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
+		&parse.RedisParser{}, &parse.RubyLoggerParser{}, &parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
 		&parse.ZapConsoleParser{}, &parse.JavaParser{}, &parse.PythonParser{},
 		&parse.GoPanicParser{}, &parse.GoLogParser{}, &parse.LogfmtParser{},
 		&parse.TimestampLevelParser{},
@@ -122,4 +122,15 @@ func (d *detector) parse(line []byte, f *parse.Fields) int {
 	}
 	f.Reset()
 	return plainIndex
+}
+
+func init() {
+	if formatNames[lenientStart] != "logfmt" || len(newParsers()) != plainIndex {
+		panic("normalize: formatNames, newParsers and lenientStart disagree")
+	}
+	for i, p := range newParsers() {
+		if p.Name() != formatNames[i] {
+			panic("normalize: parser " + p.Name() + " is not at its formatNames index")
+		}
+	}
 }

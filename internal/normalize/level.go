@@ -14,7 +14,13 @@ func mapLevel(f *parse.Fields) (event.Level, bool) {
 	}
 	if f.LevelScheme != parse.LevelText && isDigits(raw) {
 		n := f.LevelNum
-		switch f.LevelScheme {
+		scheme := f.LevelScheme
+		if scheme == parse.LevelBunyan && n < 10 {
+			// Not a bunyan level (10..60): 0..7 under a level key is a
+			// syslog severity (GELF, syslog-to-JSON bridges).
+			scheme = parse.LevelSyslog
+		}
+		switch scheme {
 		case parse.LevelBunyan:
 			switch {
 			case n <= 0:
@@ -54,6 +60,16 @@ func mapLevel(f *parse.Fields) (event.Level, bool) {
 			return event.LevelUnset, false
 		}
 	}
+	if len(raw) == 1 && f.Format == "redis" {
+		switch raw[0] {
+		case '.', '-':
+			return event.LevelDebug, true
+		case '*':
+			return event.LevelInfo, true
+		case '#':
+			return event.LevelWarn, true
+		}
+	}
 	var low [16]byte
 	if len(raw) > len(low) {
 		return event.LevelUnset, false
@@ -69,7 +85,7 @@ func mapLevel(f *parse.Fields) (event.Level, bool) {
 	switch string(low[:n]) {
 	case "trace", "debug", "debug1", "debug2", "debug3", "debug4", "debug5", "fine", "finer", "finest", "verbose", "dbg", "dbug", "d", "t", "trc", "all", "config":
 		return event.LevelDebug, true
-	case "info", "information", "informational", "notice", "i", "n", "inf", "success", "ok":
+	case "info", "information", "informational", "notice", "i", "n", "inf", "success", "ok", "log", "note", "system":
 		return event.LevelInfo, true
 	case "warn", "warning", "w", "wrn", "warnings":
 		return event.LevelWarn, true

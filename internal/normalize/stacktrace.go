@@ -56,6 +56,13 @@ func looksLikeJavaException(line []byte) bool {
 		bytes.HasSuffix(last, []byte("Throwable"))
 }
 
+// looksLikeJSError reports whether name is a JavaScript error class
+// ("Error", "TypeError", "AbortError"), as the first line of a V8 trace
+// names it.
+func looksLikeJSError(name []byte) bool {
+	return bytes.IndexByte(name, '.') < 0 && (bytes.HasSuffix(name, []byte("Error")) || bytes.HasSuffix(name, []byte("Exception")))
+}
+
 // looksLikeGoFrame reports whether line is a Go stack function line:
 // "main.main()", "main.zapconsole", "created by main.run in goroutine 7",
 // "net/http.(*conn).serve(0xc000)".
@@ -160,8 +167,9 @@ func analyzePython(text []byte) traceInfo {
 // analyzeJava: class and message from the first exception line, file/line
 // from the first "at" frame: "\tat com.x.Y.m(Y.java:10)".
 func analyzeJava(text []byte) traceInfo {
-	var ti traceInfo
-	for rest := text; rest != nil; {
+	var ti, internal traceInfo
+	v8 := bytes.Contains(text, []byte("\n    at ")) // Node: "Error: msg\n    at f (file:1:2)"
+	for rest, first := text, true; rest != nil; first = false {
 		var ln []byte
 		ln, rest = nextLine(rest)
 		t := trimLeft(ln)
@@ -172,7 +180,7 @@ func analyzeJava(text []byte) traceInfo {
 					cand = trimLeft(cand[len("Exception in thread \"")+q+1:])
 				}
 			}
-			if name, ok := exceptionName(cand); ok && looksLikeJavaException(cand) {
+			if name, ok := exceptionName(cand); ok && (looksLikeJavaException(cand) || first && v8 && looksLikeJSError(name)) {
 				ti.class = name
 				if len(cand) > len(name)+2 {
 					ti.message = cand[len(name)+2:]
@@ -180,21 +188,40 @@ func analyzeJava(text []byte) traceInfo {
 			}
 		}
 		if ti.file == nil && bytes.HasPrefix(t, []byte("at ")) {
+			// Java "at a.B.m(B.java:10)"; V8 (Node) "at f (/app/x.js:10:5)"
+			// or "at /app/x.js:10:5".
+			loc := t[3:]
 			if open := bytes.LastIndexByte(t, '('); open >= 0 {
-				loc := t[open+1:]
+				loc = t[open+1:]
 				if cl := bytes.IndexByte(loc, ')'); cl >= 0 {
 					loc = loc[:cl]
 				}
-				if c := bytes.LastIndexByte(loc, ':'); c > 0 {
-					ti.file, ti.line = loc[:c], loc[c+1:]
-				} else if len(loc) > 0 {
-					ti.file = loc
+			} else if bytes.IndexByte(loc, ' ') >= 0 {
+				loc = nil
+			}
+			if c := bytes.LastIndexByte(loc, ':'); c > 0 && isDigits(loc[c+1:]) {
+				file, line := loc[:c], loc[c+1:]
+				if c2 := bytes.LastIndexByte(file, ':'); c2 > 0 && isDigits(file[c2+1:]) {
+					file, line = file[:c2], file[c2+1:] // V8 file:line:column
 				}
+				if bytes.HasPrefix(file, []byte("node:")) {
+					// Node's own modules: the application frame is further down.
+					if internal.file == nil {
+						internal.file, internal.line = file, line
+					}
+				} else {
+					ti.file, ti.line = file, line
+				}
+			} else if len(loc) > 0 {
+				ti.file = loc
 			}
 		}
 		if ti.class != nil && ti.file != nil {
 			break
 		}
+	}
+	if ti.file == nil {
+		ti.file, ti.line = internal.file, internal.line
 	}
 	return ti
 }

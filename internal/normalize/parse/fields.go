@@ -64,6 +64,9 @@ type Fields struct {
 	HasTime    bool
 	TimeLocal  bool
 	TimeNoYear bool
+	// timeInstant: Time came from a log4j2 "instant" object's epochSecond,
+	// so its nanoOfSecond may still be added.
+	timeInstant bool
 
 	// Level is the raw level token (e.g. "warning", "E", "30").
 	// LevelNum is set for numeric levels with LevelScheme naming the scale.

@@ -44,7 +44,8 @@ const (
 	GroupError
 	GroupException
 	GroupSource
-	GroupLog // ECS "log" object: logger, level, origin
+	GroupLog     // ECS "log" object: logger, level, origin
+	GroupInstant // log4j2 JsonLayout "instant": epochSecond, nanoOfSecond
 )
 
 // GroupOf returns the group a top-level object key opens, or GroupNone.
@@ -68,12 +69,14 @@ func GroupOf(key []byte) Group {
 		return GroupOperation
 	case "error", "err":
 		return GroupError
-	case "exception", "exc":
+	case "exception", "exc", "thrown":
 		return GroupException
 	case "source", "src", "caller_info", "code":
 		return GroupSource
 	case "log":
 		return GroupLog
+	case "instant":
+		return GroupInstant
 	}
 	return GroupNone
 }
@@ -206,19 +209,19 @@ func (f *Fields) SetKey(key []byte, v Value) bool {
 func (f *Fields) setKey(key []byte, v Value) bool {
 	switch string(key) {
 	// time
-	case "time", "ts", "timestamp", "@timestamp", "asctime", "datetime", "t", "date", "eventTime", "event_time", "logtime", "timeMillis", "timestamp_ms":
+	case "time", "ts", "timestamp", "@timestamp", "asctime", "datetime", "t", "date", "eventTime", "event_time", "logtime", "timeMillis", "timestamp_ms", "@t":
 		return f.SetTime(v)
 	case "created":
 		return v.Kind == KindNumber && f.SetTime(v)
 	// level
-	case "level", "@level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity":
+	case "level", "@level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity", "@l":
 		return f.SetLevel(v, LevelBunyan)
 	case "PRIORITY", "priority", "syslog.severity":
 		return f.SetLevel(v, LevelSyslog)
 	case "severity_number", "severityNumber", "SeverityNumber":
 		return f.SetLevel(v, LevelOTLP)
 	// message
-	case "msg", "message", "@message", "MESSAGE", "Message", "text", "short_message", "body", "Body":
+	case "msg", "message", "@message", "MESSAGE", "Message", "text", "short_message", "body", "Body", "@m", "@mt":
 		return scalar(v) && setIf(&f.Message, v)
 	case "event":
 		return v.Kind == KindString && setIf(&f.Message, v)
@@ -235,9 +238,20 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 		return v.Kind == KindString && setIf(&f.Host, v)
 	case "tracking_id", "trackingId", "trackingID", "tracking-id", "x-tracking-id", "x_tracking_id", "X-Tracking-ID", "X-Tracking-Id", "http_x_tracking_id":
 		return scalar(v) && setIf(&f.TrackingID, v)
-	case "trace_id", "traceId", "traceid", "traceID", "trace.id", "otelTraceID", "TraceId", "trace":
+	case "trace_id", "traceId", "traceid", "traceID", "trace.id", "otelTraceID", "TraceId", "trace", "@tr":
 		return v.Kind == KindString && setIf(&f.TraceID, v)
-	case "span_id", "spanId", "spanid", "spanID", "span.id", "otelSpanID", "SpanId":
+	case "logging.googleapis.com/trace": // "projects/P/traces/ID" (Cloud Logging)
+		if v.Kind != KindString {
+			return false
+		}
+		for i := len(v.B) - 1; i >= 0; i-- {
+			if v.B[i] == '/' {
+				v.B = v.B[i+1:]
+				break
+			}
+		}
+		return setIf(&f.TraceID, v)
+	case "span_id", "spanId", "spanid", "spanID", "span.id", "otelSpanID", "SpanId", "@sp", "logging.googleapis.com/spanId":
 		return v.Kind == KindString && setIf(&f.SpanID, v)
 	case "traceparent", "trace_parent", "traceParent":
 		return v.Kind == KindString && setIf(&f.TraceParent, v)
@@ -303,7 +317,7 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 		return scalar(v) && setIf(&f.Error.Code, v)
 	case "error_category", "error.category":
 		return v.Kind == KindString && setIf(&f.Error.Category, v)
-	case "exc_info", "exception", "stack_trace", "stacktrace", "stack", "error.stack_trace", "exc_text", "error.stack", "stackTrace", "errorVerbose":
+	case "exc_info", "exception", "stack_trace", "stacktrace", "stack", "error.stack_trace", "exc_text", "error.stack", "stackTrace", "errorVerbose", "@x":
 		return v.Kind == KindString && setIf(&f.Exception.StackTrace, v)
 	case "exc_type", "exception_class", "exception.type", "exception_type", "exception.class":
 		return v.Kind == KindString && setIf(&f.Exception.Class, v)
@@ -437,9 +451,9 @@ func (f *Fields) SetGroupKey(g Group, key []byte, v Value) bool {
 		switch k {
 		case "class", "type", "name", "exc_type":
 			return v.Kind == KindString && setIf(&f.Exception.Class, v)
-		case "message", "msg", "value":
+		case "message", "msg", "value", "localizedMessage":
 			return scalar(v) && setIf(&f.Exception.Message, v)
-		case "stack_trace", "stacktrace", "stack", "traceback":
+		case "stack_trace", "stacktrace", "stack", "traceback", "extendedStackTrace":
 			return v.Kind == KindString && setIf(&f.Exception.StackTrace, v)
 		case "file", "filename":
 			return v.Kind == KindString && setIf(&f.Exception.File, v)
@@ -463,6 +477,26 @@ func (f *Fields) SetGroupKey(g Group, key []byte, v Value) bool {
 			return v.Kind == KindString && setIf(&f.Logger, v)
 		case "level":
 			return f.SetLevel(v, LevelBunyan)
+		}
+	case GroupInstant:
+		switch k {
+		case "epochSecond":
+			if v.Kind != KindNumber || f.HasTime {
+				return false
+			}
+			if t, ok := Epoch(v.B); ok {
+				f.Time, f.HasTime, f.timeInstant = t, true, true
+				return true
+			}
+		case "nanoOfSecond":
+			if v.Kind != KindNumber || !f.timeInstant {
+				return false
+			}
+			if n, ok := digits(v.B, len(v.B)); ok && n < 1e9 {
+				f.Time = f.Time.Add(time.Duration(n))
+				f.timeInstant = false
+				return true
+			}
 		}
 	}
 	return false

@@ -76,7 +76,13 @@ func appWithin(b, region []byte) bool {
 }
 
 // appStatic are the package-level byte slices parsers may hand out.
-var appStatic = [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue}
+var appStatic = func() [][]byte {
+	s := [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue, redisKeyRole}
+	for _, r := range redisRoles {
+		s = append(s, r.name)
+	}
+	return s
+}()
 
 // appFuzzCheck parses line with p and checks the contract: no panic, f
 // untouched on false, every slice within the line (or scratch / static
@@ -156,6 +162,8 @@ func FuzzGoPanic(f *testing.F) { appFuzz(f, &GoPanicParser{}, nil) }
 func FuzzZap(f *testing.F)     { appFuzz(f, &ZapConsoleParser{}, nil) }
 func FuzzJava(f *testing.F)    { appFuzz(f, &JavaParser{}, nil) }
 func FuzzTsLevel(f *testing.F) { appFuzz(f, &TimestampLevelParser{}, nil) }
+func FuzzRedis(f *testing.F)   { appFuzz(f, &RedisParser{}, nil) }
+func FuzzRuby(f *testing.F)    { appFuzz(f, &RubyLoggerParser{}, nil) }
 
 func FuzzKlog(f *testing.F) {
 	p := &KlogParser{}

@@ -61,7 +61,21 @@ func (*TimestampLevelParser) Parse(line []byte, f *Fields) bool {
 	if len(r) >= 2 && (r[0] == '-' || r[0] == '|') && r[1] == ' ' {
 		r = appSkipSpace(r[2:])
 	}
-	if lvl, after, ok := appLevelToken(r); ok {
+	lvl, after, ok := appLevelToken(r)
+	if !ok {
+		// A process or thread id before the level: "[1234] LOG:"
+		// (PostgreSQL's default prefix), "0 [Warning]" (MySQL).
+		if id, rest2, isPid := appIDToken(r); len(id) > 0 {
+			if lvl, after, ok = appLevelToken(rest2); ok {
+				key := appKeyThread
+				if isPid {
+					key = appKeyPid
+				}
+				f.AddExtra(key, Num(id))
+			}
+		}
+	}
+	if ok {
 		f.Format = "ts-level"
 		f.Level = lvl
 		after = appSkipSpace(after)
@@ -103,7 +117,7 @@ func appLevelToken(b []byte) (lvl, rest []byte, ok bool) {
 		if len(rest) > 0 && rest[0] == ':' {
 			rest = rest[1:]
 		}
-		if !appLevelWord(w) || !appCaseOK(w, true) || (len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t') {
+		if !(appLevelWord(w) || appWeakLevelWord(w)) || !appCaseOK(w, true) || (len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t') {
 			return nil, nil, false
 		}
 		return w, rest, true
@@ -125,10 +139,35 @@ func appLevelToken(b []byte) (lvl, rest []byte, ok bool) {
 	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t' {
 		return nil, nil, false
 	}
-	if !appLevelWord(w) || !appCaseOK(w, colon) {
+	if !(appLevelWord(w) || colon && appWeakLevelWord(w)) || !appCaseOK(w, colon) {
 		return nil, nil, false
 	}
 	return w, rest, true
+}
+
+// appIDToken reads a process id "[1234]" / "[1234]:" (isPid) or a bare
+// thread number "0" followed by a space, and returns the digits and what
+// follows the space.
+func appIDToken(b []byte) (id, rest []byte, isPid bool) {
+	if len(b) > 0 && b[0] == '[' {
+		n := appDigitsEnd(b[1:])
+		if n == 0 || n > 10 || len(b) < n+3 || b[n+1] != ']' {
+			return nil, nil, false
+		}
+		rest = b[n+2:]
+		if rest[0] == ':' {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 || rest[0] != ' ' {
+			return nil, nil, false
+		}
+		return b[1 : n+1], appSkipSpace(rest), true
+	}
+	n := appDigitsEnd(b)
+	if n == 0 || n > 10 || len(b) <= n || b[n] != ' ' {
+		return nil, nil, false
+	}
+	return b[:n], appSkipSpace(b[n:]), false
 }
 
 // appIsCRI reports whether b starts like the body of a CRI log line:
@@ -218,6 +257,20 @@ func appCaseOK(w []byte, loose bool) bool {
 var appLevelWords = [...]string{
 	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR",
 	"CRITICAL", "CRIT", "FATAL", "ALERT", "EMERG", "EMERGENCY", "PANIC",
+}
+
+// appWeakLevelWords are level words only where the token's shape says so
+// ("LOG:" in PostgreSQL, "[Note]" and "[System]" in MySQL): bare, they are
+// ordinary words that start many messages.
+var appWeakLevelWords = [...]string{"LOG", "NOTE", "SYSTEM"}
+
+func appWeakLevelWord(w []byte) bool {
+	for _, l := range appWeakLevelWords {
+		if appEqFold(w, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // appLevelWord reports whether w is a common level word (any case).

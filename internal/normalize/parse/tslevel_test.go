@@ -134,7 +134,6 @@ var appOtherLines = []string{
 	"ERROR:    Exception in ASGI application",
 	"WARNING: This is a development server. Do not use it in a production deployment.",
 	" * Serving Flask app 'app.py'",
-	"1:C 25 Apr 2024 05:32:35.018 * oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
 	"2026-11-25T21:52:10.674579677+00:00 stderr F [workflow-runner] 2026/11/25 21:52:10 starting workflow-runner",
 	"E: Unable to locate package foo",
 	"Error: connect ECONNREFUSED 127.0.0.1:5432",
@@ -193,6 +192,15 @@ var appFormatLines = map[string][]string{
 		"2024-01-15 10:30:45.123 [main] ERROR com.example.App - message",
 		"15-Jan-2024 10:30:45.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
 		"[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started",
+	},
+	"redis": {
+		"1:M 25 Nov 2026 10:00:00.123 * Ready to accept connections tcp",
+		"12:C 05 Nov 2026 10:00:02.500 - Child exited",
+		"1:C 25 Apr 2024 05:32:35.018 * oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
+	},
+	"ruby-logger": {
+		"E, [2026-11-25T10:00:00.123456 #1234] ERROR -- : Rails error happened",
+		"I, [2026-11-25T10:00:00.123456 #99]  INFO -- sidekiq: Booting Sidekiq",
 	},
 	"ts-level": {
 		"2024-01-15T10:30:45.123Z INFO starting worker",
@@ -287,6 +295,22 @@ func TestTimestampLevelParser(t *testing.T) {
 			format: "ts-text", msg: "", time: "2024-01-15T10:30:45Z"}},
 		{"python-asctime-too", "2024-01-15 10:30:45,123 - myapp - INFO - hi", &appWant{
 			format: "ts-text", msg: "- myapp - INFO - hi", time: "2024-01-15T10:30:45.123Z", local: true}},
+		{"postgres-pid-log", "2026-11-25 10:00:00.123 UTC [1234] LOG:  database system is ready to accept connections", &appWant{
+			format: "ts-level", level: "LOG", msg: "database system is ready to accept connections", time: "2026-11-25T10:00:00.123Z",
+			extra: []string{"pid", "1234"}}},
+		{"postgres-pid-error", "2026-11-25 10:00:00.123 UTC [1235] ERROR:  relation \"foo\" does not exist", &appWant{
+			format: "ts-level", level: "ERROR", msg: "relation \"foo\" does not exist", time: "2026-11-25T10:00:00.123Z",
+			extra: []string{"pid", "1235"}}},
+		{"mysql-thread-bracket", "2026-11-25T10:00:00.123456Z 0 [Warning] [MY-010068] [Server] CA certificate ca.pem is self signed.", &appWant{
+			format: "ts-level", level: "Warning", msg: "[MY-010068] [Server] CA certificate ca.pem is self signed.", time: "2026-11-25T10:00:00.123456Z",
+			extra: []string{"thread", "0"}}},
+		{"mysql-note", "2026-11-25T10:00:00.123456Z 8 [Note] Aborted connection 8", &appWant{
+			format: "ts-level", level: "Note", msg: "Aborted connection 8", time: "2026-11-25T10:00:00.123456Z",
+			extra: []string{"thread", "8"}}},
+		{"weak-word-bare-is-text", "2024-01-15T10:30:45Z log rotated", &appWant{
+			format: "ts-text", msg: "log rotated", time: "2024-01-15T10:30:45Z"}},
+		{"number-without-level-is-text", "2024-01-15T10:30:45Z 42 apples", &appWant{
+			format: "ts-text", msg: "42 apples", time: "2024-01-15T10:30:45Z"}},
 		// negatives
 		{"cri", "2026-11-25T21:52:10.674579677+00:00 stderr F hello", nil},
 		{"glued", "2024-01-15T10:30:45ZINFO x", nil},
