@@ -10,8 +10,9 @@ import (
 // logfmt and the generic ts-level late because they are the most lenient.
 var formatNames = [...]string{
 	"json", "syslog-rfc5424", "syslog-rfc3164", "uvicorn-access", "uvicorn", "klog",
-	"redis", "ruby-logger", "access", "nginx-error", "apache-error", "zap-console",
-	"java", "python", "go-panic", "go-log", "logfmt", "ts-level", "plain",
+	"redis", "ruby-logger", "alb", "openstack", "haproxy", "access", "nginx-error",
+	"apache-error", "zap-console", "java", "python", "go-panic", "go-log", "logfmt",
+	"ts-level", "plain",
 }
 
 const plainIndex = len(formatNames) - 1
@@ -20,13 +21,14 @@ const plainIndex = len(formatNames) - 1
 const jsonIndex = 0
 
 // lenientStart is the index of the first lenient parser (logfmt).
-const lenientStart = 16
+const lenientStart = 19
 
 func newParsers() []parse.Parser {
 	return []parse.Parser{
 		&parse.JSONParser{}, &parse.Syslog5424Parser{}, &parse.Syslog3164Parser{},
 		&parse.UvicornAccessParser{}, &parse.UvicornParser{}, &parse.KlogParser{},
-		&parse.RedisParser{}, &parse.RubyLoggerParser{}, &parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
+		&parse.RedisParser{}, &parse.RubyLoggerParser{}, &parse.ALBParser{},
+		&parse.OpenStackParser{}, &parse.HAProxyParser{}, &parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
 		&parse.ZapConsoleParser{}, &parse.JavaParser{}, &parse.PythonParser{},
 		&parse.GoPanicParser{}, &parse.GoLogParser{}, &parse.LogfmtParser{},
 		&parse.TimestampLevelParser{},
@@ -37,7 +39,7 @@ func newParsers() []parse.Parser {
 // traces travel inside the object), access logs, syslog and the web
 // servers' error logs. Their records are emitted as soon as they are read.
 var terminal = func() (t [len(formatNames)]bool) {
-	for _, n := range []string{"json", "access", "uvicorn-access", "syslog-rfc5424", "syslog-rfc3164", "nginx-error", "apache-error"} {
+	for _, n := range []string{"json", "access", "uvicorn-access", "syslog-rfc5424", "syslog-rfc3164", "nginx-error", "apache-error", "alb", "haproxy"} {
 		t[formatIndex(n)] = true
 	}
 	return t

@@ -213,6 +213,14 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 		return f.SetTime(v)
 	case "created":
 		return v.Kind == KindNumber && f.SetTime(v)
+	case "__REALTIME_TIMESTAMP", "_SOURCE_REALTIME_TIMESTAMP", "timeUnixNano", "time_unix_nano", "observedTimeUnixNano":
+		// journald (µs) and OTLP/JSON (ns): epoch integers written as strings.
+		if v.Kind == KindString && IsJSONNumber(v.B) {
+			v.Kind = KindNumber
+		}
+		return v.Kind == KindNumber && f.SetTime(v)
+	case "SYSLOG_IDENTIFIER":
+		return v.Kind == KindString && setIf(&f.Logger, v)
 	// level
 	case "level", "@level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity", "@l":
 		return f.SetLevel(v, LevelBunyan)

@@ -77,7 +77,9 @@ func appWithin(b, region []byte) bool {
 
 // appStatic are the package-level byte slices parsers may hand out.
 var appStatic = func() [][]byte {
-	s := [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue, redisKeyRole}
+	s := [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue, redisKeyRole,
+		albKeyType, albKeyELB, albKeyTarget, albKeyTargetState, albKeySSL, albKeyXRay, albKeyActions, albKeyError, albKeyClass,
+		osKeyRequestID, osKeyGlobalRequestID, osKeyInstance, haKeyFrontend, haKeyBackend, haKeyServer, haKeyTerm}
 	for _, r := range redisRoles {
 		s = append(s, r.name)
 	}
@@ -156,14 +158,20 @@ func appFuzz(f *testing.F, p Parser, scratch func() []byte) {
 	})
 }
 
-func FuzzPython(f *testing.F)  { appFuzz(f, &PythonParser{}, nil) }
-func FuzzGoLog(f *testing.F)   { appFuzz(f, &GoLogParser{}, nil) }
-func FuzzGoPanic(f *testing.F) { appFuzz(f, &GoPanicParser{}, nil) }
-func FuzzZap(f *testing.F)     { appFuzz(f, &ZapConsoleParser{}, nil) }
-func FuzzJava(f *testing.F)    { appFuzz(f, &JavaParser{}, nil) }
-func FuzzTsLevel(f *testing.F) { appFuzz(f, &TimestampLevelParser{}, nil) }
-func FuzzRedis(f *testing.F)   { appFuzz(f, &RedisParser{}, nil) }
-func FuzzRuby(f *testing.F)    { appFuzz(f, &RubyLoggerParser{}, nil) }
+func FuzzPython(f *testing.F)    { appFuzz(f, &PythonParser{}, nil) }
+func FuzzGoLog(f *testing.F)     { appFuzz(f, &GoLogParser{}, nil) }
+func FuzzGoPanic(f *testing.F)   { appFuzz(f, &GoPanicParser{}, nil) }
+func FuzzZap(f *testing.F)       { appFuzz(f, &ZapConsoleParser{}, nil) }
+func FuzzJava(f *testing.F)      { appFuzz(f, &JavaParser{}, nil) }
+func FuzzTsLevel(f *testing.F)   { appFuzz(f, &TimestampLevelParser{}, nil) }
+func FuzzRedis(f *testing.F)     { appFuzz(f, &RedisParser{}, nil) }
+func FuzzRuby(f *testing.F)      { appFuzz(f, &RubyLoggerParser{}, nil) }
+func FuzzOpenStack(f *testing.F) { appFuzz(f, &OpenStackParser{}, nil) }
+func FuzzHAProxy(f *testing.F)   { appFuzz(f, &HAProxyParser{}, nil) }
+func FuzzALB(f *testing.F) {
+	p := &ALBParser{}
+	appFuzz(f, p, func() []byte { return p.scratch })
+}
 
 func FuzzKlog(f *testing.F) {
 	p := &KlogParser{}

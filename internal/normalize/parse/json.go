@@ -172,7 +172,22 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 			p.sawContainer = true
 		}
 	}
+	if v.IsArray() && string(key) == "attributes" && p.otelAttributes(f, v) {
+		return // OTLP/JSON log record attributes: [{key, value: {stringValue: …}}]
+	}
 	if v.IsObject() {
+		switch string(key) {
+		case "body": // OTLP/JSON log record: {"stringValue": "…"}
+			if sv := v.Get("stringValue"); sv.Type == gjson.String && len(v.Raw) < len(sv.Raw)+32 {
+				p.checkString(sv)
+				f.SetKey(key, JSONValue(sv))
+				return
+			}
+		case "resource": // OTLP/JSON resource: {"attributes": [...]}
+			if a := v.Get("attributes"); a.IsArray() && p.otelAttributes(f, a) {
+				return
+			}
+		}
 		if string(key) == "attrs" {
 			// logshipd's own output read back: unknown fields stay unknown.
 			v.ForEach(func(ck, cv gjson.Result) bool {
@@ -189,6 +204,55 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 		}
 	}
 	f.SetKey(key, JSONValue(v))
+}
+
+// otelAttributes maps an OTLP/JSON KeyValue list ([{"key": "http.method",
+// "value": {"stringValue": "GET"}}, ...]) through SetKey, as if each pair
+// were a top-level key. It returns false, touching nothing, when the list
+// is not of that shape (the array is then kept as it is).
+func (p *JSONParser) otelAttributes(f *Fields, arr gjson.Result) bool {
+	ok := true
+	arr.ForEach(func(_, el gjson.Result) bool {
+		ok = el.IsObject() && el.Get("key").Type == gjson.String && otelAnyValue(el.Get("value")).Kind != KindNone
+		return ok
+	})
+	if !ok {
+		return false
+	}
+	arr.ForEach(func(_, el gjson.Result) bool {
+		k := el.Get("key")
+		p.checkString(k)
+		v := otelAnyValue(el.Get("value"))
+		f.SetKey(bstr(k.Str), v)
+		return true
+	})
+	return true
+}
+
+// otelAnyValue converts an OTLP/JSON AnyValue ({"stringValue": "x"},
+// {"intValue": "42"} (a string in OTLP/JSON), {"doubleValue": 1.5},
+// {"boolValue": true}; arrays and maps kept as JSON).
+func otelAnyValue(v gjson.Result) Value {
+	if !v.IsObject() {
+		return Value{}
+	}
+	var out Value
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch k.Str {
+		case "stringValue", "boolValue", "doubleValue", "bytesValue":
+			out = JSONValue(x)
+		case "intValue":
+			if x.Type == gjson.String && IsJSONNumber(bstr(x.Str)) {
+				out = Value{B: bstr(x.Str), Kind: KindNumber}
+			} else {
+				out = JSONValue(x)
+			}
+		case "arrayValue", "kvlistValue":
+			out = JSONValue(x)
+		}
+		return false // one field per AnyValue
+	})
+	return out
 }
 
 // group walks a nested object of a known group.

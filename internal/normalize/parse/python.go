@@ -461,8 +461,8 @@ func pyNameFirst(r []byte, rec *pyRec) bool {
 	for te < len(r) && r[te] != ' ' && r[te] != '\t' {
 		te++
 	}
-	if te == len(r) || !pyNameOK(r[:te]) {
-		return false
+	if te == len(r) || !pyNameOK(r[:te]) || appDigitsEnd(r[:te]) == te {
+		return false // a number is a pid (oslo.log's "ts pid LEVEL"), not a logger
 	}
 	a := appSkipSpace(r[te:])
 	i := 0

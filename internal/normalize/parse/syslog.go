@@ -194,6 +194,9 @@ func (p *Syslog5424Parser) Parse(line []byte, f *Fields) bool {
 	}
 	if hasMsg {
 		f.Message = Str(msg)
+		if string(app) == "haproxy" {
+			haproxyBody(msg, f, !hasTime)
+		}
 	}
 	return true
 }
@@ -368,6 +371,9 @@ func (*Syslog3164Parser) Parse(line []byte, f *Fields) bool {
 		f.AddExtra(errlogKeyPid, accessNumOrStr(pid))
 	}
 	f.Message = Str(line[i:])
+	if string(tag) == "haproxy" {
+		haproxyBody(line[i:], f, true) // the accept date has the year syslog lacks
+	}
 	return true
 }
 

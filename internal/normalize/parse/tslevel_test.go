@@ -202,6 +202,9 @@ var appFormatLines = map[string][]string{
 		"E, [2026-11-25T10:00:00.123456 #1234] ERROR -- : Rails error happened",
 		"I, [2026-11-25T10:00:00.123456 #99]  INFO -- sidekiq: Booting Sidekiq",
 	},
+	"alb":       {albLineHTTP, albLineErr},
+	"openstack": {osLineWSGI, "2023-01-02 03:04:05.678 42 ERROR oslo_service.service [-] Error starting thread."},
+	"haproxy":   {haLineHTTP},
 	"ts-level": {
 		"2024-01-15T10:30:45.123Z INFO starting worker",
 		"2024-01-15T10:30:45+01:00 [warn] disk almost full",
