@@ -10,7 +10,7 @@ import (
 // logfmt and the generic ts-level late because they are the most lenient.
 var formatNames = [...]string{
 	"json", "syslog-rfc5424", "syslog-rfc3164", "uvicorn-access", "uvicorn", "klog",
-	"redis", "ruby-logger", "alb", "openstack", "haproxy", "access", "nginx-error",
+	"redis", "ruby-logger", "alb", "openstack", "haproxy", "logcat", "access", "nginx-error",
 	"apache-error", "zap-console", "java", "python", "go-panic", "go-log", "logfmt",
 	"ts-level", "plain",
 }
@@ -21,14 +21,14 @@ const plainIndex = len(formatNames) - 1
 const jsonIndex = 0
 
 // lenientStart is the index of the first lenient parser (logfmt).
-const lenientStart = 19
+const lenientStart = 20
 
 func newParsers() []parse.Parser {
 	return []parse.Parser{
 		&parse.JSONParser{}, &parse.Syslog5424Parser{}, &parse.Syslog3164Parser{},
 		&parse.UvicornAccessParser{}, &parse.UvicornParser{}, &parse.KlogParser{},
 		&parse.RedisParser{}, &parse.RubyLoggerParser{}, &parse.ALBParser{},
-		&parse.OpenStackParser{}, &parse.HAProxyParser{}, &parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
+		&parse.OpenStackParser{}, &parse.HAProxyParser{}, &parse.LogcatParser{}, &parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
 		&parse.ZapConsoleParser{}, &parse.JavaParser{}, &parse.PythonParser{},
 		&parse.GoPanicParser{}, &parse.GoLogParser{}, &parse.LogfmtParser{},
 		&parse.TimestampLevelParser{},

@@ -83,13 +83,13 @@ func mapLevel(f *parse.Fields) (event.Level, bool) {
 		n++
 	}
 	switch string(low[:n]) {
-	case "trace", "debug", "debug1", "debug2", "debug3", "debug4", "debug5", "fine", "finer", "finest", "verbose", "dbg", "dbug", "d", "t", "trc", "all", "config":
+	case "trace", "debug", "debug1", "debug2", "debug3", "debug4", "debug5", "fine", "finer", "finest", "verbose", "dbg", "dbug", "d", "t", "v", "trc", "all", "config":
 		return event.LevelDebug, true
 	case "info", "information", "informational", "notice", "i", "n", "inf", "success", "ok", "log", "note", "system":
 		return event.LevelInfo, true
 	case "warn", "warning", "w", "wrn", "warnings":
 		return event.LevelWarn, true
-	case "error", "err", "critical", "crit", "fatal", "alert", "emerg", "emergency", "panic", "severe", "dpanic", "e", "f", "c", "eror", "ftl", "exception":
+	case "error", "err", "critical", "crit", "fatal", "alert", "emerg", "emergency", "panic", "severe", "dpanic", "e", "f", "c", "a", "eror", "ftl", "exception":
 		return event.LevelError, true
 	}
 	return event.LevelUnset, false

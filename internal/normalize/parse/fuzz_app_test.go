@@ -168,6 +168,7 @@ func FuzzRedis(f *testing.F)     { appFuzz(f, &RedisParser{}, nil) }
 func FuzzRuby(f *testing.F)      { appFuzz(f, &RubyLoggerParser{}, nil) }
 func FuzzOpenStack(f *testing.F) { appFuzz(f, &OpenStackParser{}, nil) }
 func FuzzHAProxy(f *testing.F)   { appFuzz(f, &HAProxyParser{}, nil) }
+func FuzzLogcat(f *testing.F)    { appFuzz(f, &LogcatParser{}, nil) }
 func FuzzALB(f *testing.F) {
 	p := &ALBParser{}
 	appFuzz(f, p, func() []byte { return p.scratch })

@@ -112,3 +112,24 @@ func TestHAProxyParser(t *testing.T) {
 	require.True(t, (&Syslog3164Parser{}).Parse([]byte("Feb  6 12:14:14 localhost nginx[1]: "+haLineHTTP), &f))
 	require.False(t, f.Request.Method.Set(), "only haproxy's messages are read this way")
 }
+
+func TestLogcatParser(t *testing.T) {
+	p := &LogcatParser{}
+	require.Equal(t, "logcat", p.Name())
+	appRun(t, p, []appCase{
+		{"threadtime", "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs opening app", &appWant{
+			format: "logcat", level: "D", logger: "WindowManager", msg: "printFreezingDisplayLogs opening app",
+			time: "03-17T16:13:38.811000", noYear: true, local: true, extra: []string{"pid", "1702", "thread", "2395"}}},
+		{"padded-tag", "12-01 00:00:00.000 12345 12346 E AndroidRuntime: FATAL EXCEPTION: main", &appWant{
+			format: "logcat", level: "E", logger: "AndroidRuntime", msg: "FATAL EXCEPTION: main",
+			time: "12-01T00:00:00.000000", noYear: true, local: true, extra: []string{"pid", "12345", "thread", "12346"}}},
+		{"tag-padding", "12-01 00:00:00.000   100   101 I chatty  : uid=1000 expire 3 lines", &appWant{
+			format: "logcat", level: "I", logger: "chatty", msg: "uid=1000 expire 3 lines",
+			time: "12-01T00:00:00.000000", noYear: true, local: true, extra: []string{"pid", "100", "thread", "101"}}},
+		{"bad-letter", "03-17 16:13:38.811  1702  2395 X Tag: m", nil},
+		{"no-millis", "03-17 16:13:38  1702  2395 D Tag: m", nil},
+		{"no-tid", "03-17 16:13:38.811  1702 D Tag: m", nil},
+		{"bad-month", "13-17 16:13:38.811  1702  2395 D Tag: m", nil},
+	})
+	appCross(t, p, "logcat")
+}

@@ -18,6 +18,14 @@ import (
 //	2024-01-15 10:30:45,123 INFO  [main] com.example.App - message
 //	log4j2 %d %p %c{1.} [%t] %m:
 //	2024-01-15 10:30:45,123 INFO c.e.App [main] message
+//	Hadoop %d %p [%t] %c: %m:
+//	2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster
+//	Spark %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m:
+//	17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers
+//	ZooKeeper %d{ISO8601} - %-5p [%t:%C{1}@%L] - %m:
+//	2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200
+//	Hadoop HDFS yyMMdd HHmmss pid LEVEL logger: msg:
+//	081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating
 //
 // Levels: TRACE DEBUG INFO WARN ERROR FATAL and the java.util.logging names
 // SEVERE WARNING CONFIG FINE FINER FINEST (upper case, raw). Thread ->
@@ -58,7 +66,14 @@ func (*JavaParser) Parse(line []byte, f *Fields) bool {
 		if !ok || !appTimeSane(t) || n >= len(line) || line[n] != ' ' {
 			return false
 		}
-		ok, hasTime = javBody(appSkipSpace(line[n:]), &rec), true
+		body := appSkipSpace(line[n:])
+		if bytes.HasPrefix(body, []byte("- ")) {
+			// ZooKeeper "%d{ISO8601} - %-5p [%t:%C{1}@%L] - %m"
+			ok = javZooKeeper(appSkipSpace(body[2:]), &rec)
+		} else {
+			ok = javBody(body, &rec)
+		}
+		hasTime = true
 	case line[2] == ':':
 		_, n, cok := Clock(line)
 		if !cok || n >= len(line) || line[n] != ' ' {
@@ -67,6 +82,12 @@ func (*JavaParser) Parse(line []byte, f *Fields) bool {
 		ok = javBody(appSkipSpace(line[n:]), &rec)
 	case line[2] == '-' && appIsLetter(line[3]):
 		t, ok = javTomcat(line, &rec)
+		hasTime, local = ok, true
+	case line[2] == '/' && line[5] == '/' && line[8] == ' ':
+		t, ok = javShortDate(line, &rec)
+		hasTime, local = ok, true
+	case line[6] == ' ' && appDigitsEnd(line) == 6 && appDigitsEnd(line[7:]) == 6 && line[13] == ' ':
+		t, ok = javCompactDate(line, &rec)
 		hasTime, local = ok, true
 	}
 	if !ok {
@@ -97,6 +118,108 @@ func (*JavaParser) Parse(line []byte, f *Fields) bool {
 	if rec.thread != nil {
 		f.AddExtra(appKeyThread, Str(rec.thread))
 	}
+	return true
+}
+
+// javZooKeeper parses "LEVEL [thread:Class@line] - msg" (ZooKeeper's
+// log4j layout); the bracket may hold brackets ("QuorumPeer[myid=1]").
+func javZooKeeper(r []byte, rec *javRec) bool {
+	lvl, after := javToken(r)
+	if !javLevel(lvl) {
+		return false
+	}
+	after = appSkipSpace(after)
+	if len(after) < 2 || after[0] != '[' {
+		return false
+	}
+	depth, e := 0, -1
+	for i, c := range after {
+		if c == '[' {
+			depth++
+		} else if c == ']' {
+			depth--
+			if depth == 0 {
+				e = i
+				break
+			}
+		}
+		if i > 512 {
+			return false
+		}
+	}
+	if e < 2 || !bytes.HasPrefix(after[e+1:], []byte(" - ")) {
+		return false
+	}
+	in := after[1:e]
+	rec.level, rec.msg = lvl, after[e+4:]
+	if at := bytes.LastIndexByte(in, '@'); at > 0 {
+		if c := bytes.LastIndexByte(in[:at], ':'); c >= 0 && javLoggerOK(in[c+1:at], false) {
+			rec.thread, rec.logger = in[:c], in[c+1:at]
+			return true
+		}
+	}
+	rec.thread = in
+	return true
+}
+
+// javShortDate parses Spark's default log4j layout
+// ("%d{yy/MM/dd HH:mm:ss} %p %c{1}: %m"):
+//
+//	17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers
+func javShortDate(line []byte, rec *javRec) (time.Time, bool) {
+	y, ok1 := digits(line, 2)
+	mo, ok2 := digits(line[3:], 2)
+	d, ok3 := digits(line[6:], 2)
+	clk, n, ok4 := Clock(line[9:])
+	if !(ok1 && ok2 && ok3 && ok4) || !validDate(2000+y, mo, d, 0, 0, 0) || 9+n >= len(line) || line[9+n] != ' ' {
+		return time.Time{}, false
+	}
+	if !javLevelLoggerColon(appSkipSpace(line[9+n:]), rec) {
+		return time.Time{}, false
+	}
+	return time.Date(2000+y, time.Month(mo), d, 0, 0, 0, 0, time.UTC).Add(clk), true
+}
+
+// javCompactDate parses the Hadoop HDFS layout "yyMMdd HHmmss pid LEVEL
+// logger: msg":
+//
+//	081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating
+func javCompactDate(line []byte, rec *javRec) (time.Time, bool) {
+	y, _ := digits(line, 2)
+	mo, _ := digits(line[2:], 2)
+	d, _ := digits(line[4:], 2)
+	h, _ := digits(line[7:], 2)
+	mi, _ := digits(line[9:], 2)
+	sec, _ := digits(line[11:], 2)
+	if !validDate(2000+y, mo, d, h, mi, sec) || h > 23 {
+		return time.Time{}, false
+	}
+	r := line[14:]
+	pid := appDigitsEnd(r)
+	if pid == 0 || pid >= len(r) || r[pid] != ' ' {
+		return time.Time{}, false
+	}
+	if !javLevelLoggerColon(r[pid+1:], rec) {
+		return time.Time{}, false
+	}
+	rec.pid = r[:pid]
+	return time.Date(2000+y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+}
+
+// javLevelLoggerColon parses "LEVEL logger: msg".
+func javLevelLoggerColon(r []byte, rec *javRec) bool {
+	lvl, after := javToken(r)
+	if !javLevel(lvl) {
+		return false
+	}
+	lg, after := javToken(appSkipSpace(after))
+	if len(lg) < 2 || lg[len(lg)-1] != ':' || !javLoggerOK(lg[:len(lg)-1], false) {
+		return false
+	}
+	if len(after) > 0 {
+		after = after[1:]
+	}
+	rec.level, rec.logger, rec.msg = lvl, lg[:len(lg)-1], after
 	return true
 }
 
@@ -245,13 +368,16 @@ func javBody(r []byte, rec *javRec) bool {
 		return javSpring(r[4:], rec)
 	}
 	if r[0] == '[' {
-		// LEVEL [thread] logger - msg
+		// LEVEL [thread] logger - msg, or "logger: msg" (Hadoop)
 		th, after, ok := javBracket(r)
 		if !ok {
 			return false
 		}
 		lg, after := javToken(appSkipSpace(after))
 		msg, ok := javSep(after)
+		if !ok && len(lg) > 1 && lg[len(lg)-1] == ':' && len(after) > 0 {
+			lg, msg, ok = lg[:len(lg)-1], after[1:], true
+		}
 		if !ok || !javLoggerOK(lg, false) {
 			return false
 		}

@@ -71,7 +71,23 @@ func TestJavaParser(t *testing.T) {
 		// Elasticsearch "[%d{ISO8601}][%-5p][%-25c{1.}] %m"
 		{"elasticsearch", "[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started", &appWant{
 			format: "java", level: "INFO", logger: "o.e.n.Node", msg: "[node-1] started", time: "2024-01-15T10:30:45.123Z", local: true}},
+		{"spark", "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]", &appWant{
+			format: "java", level: "INFO", logger: "executor.CoarseGrainedExecutorBackend", msg: "Registered signal handlers for [TERM, HUP, INT]",
+			time: "2017-06-09T20:10:40Z", local: true}},
+		{"hdfs", "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating", &appWant{
+			format: "java", level: "INFO", logger: "dfs.DataNode$PacketResponder", msg: "PacketResponder 1 for block blk_38865049064139660 terminating",
+			time: "2008-11-09T20:36:15Z", local: true, extra: []string{"pid", "148"}}},
+		{"hadoop-thread-colon", "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created MRAppMaster", &appWant{
+			format: "java", level: "INFO", logger: "org.apache.hadoop.mapreduce.v2.app.MRAppMaster", msg: "Created MRAppMaster",
+			time: "2015-10-18T18:01:47.978Z", local: true, extra: []string{"thread", "main"}}},
+		{"zookeeper", "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200", &appWant{
+			format: "java", level: "INFO", logger: "FastLeaderElection", msg: "Notification time out: 3200",
+			time: "2015-07-29T17:41:44.747Z", local: true, extra: []string{"thread", "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181"}}},
 		// negatives
+		{"spark-bad-date", "17/13/09 20:10:40 INFO executor.X: y", nil},
+		{"spark-no-colon", "17/06/09 20:10:40 INFO executor.X y", nil},
+		{"hdfs-bad-time", "081109 253615 148 INFO dfs.X: y", nil},
+		{"zookeeper-unclosed", "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1 - x", nil},
 		{"kafka-no-logger", "[2024-01-15 10:30:45,123] INFO started", nil},
 		{"flask", "[2024-01-15 10:30:45,123] ERROR in app: Exception on /boom [GET]", nil},
 		{"flask-paren", "[2024-01-15 10:30:45,123] ERROR in app: failed (app.views.index)", nil},

@@ -62,6 +62,10 @@ func (*TimestampLevelParser) Parse(line []byte, f *Fields) bool {
 		r = appSkipSpace(r[2:])
 	}
 	lvl, after, ok := appLevelToken(r)
+	var channel []byte
+	if !ok {
+		channel, lvl, after, ok = appMonolog(r)
+	}
 	if !ok {
 		// A process or thread id before the level: "[1234] LOG:"
 		// (PostgreSQL's default prefix), "0 [Warning]" (MySQL).
@@ -78,6 +82,9 @@ func (*TimestampLevelParser) Parse(line []byte, f *Fields) bool {
 	if ok {
 		f.Format = "ts-level"
 		f.Level = lvl
+		if channel != nil {
+			f.Logger = Str(channel)
+		}
 		after = appSkipSpace(after)
 		if len(after) >= 2 && (after[0] == '-' || after[0] == '|' || after[0] == ':') && after[1] == ' ' {
 			after = appSkipSpace(after[2:])
@@ -143,6 +150,34 @@ func appLevelToken(b []byte) (lvl, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	return w, rest, true
+}
+
+// appMonolog reads PHP Monolog's "channel.LEVEL:" (LineFormatter
+// "[%datetime%] %channel%.%level_name%: %message% %context% %extra%",
+// Laravel's "production.ERROR:").
+func appMonolog(b []byte) (channel, lvl, rest []byte, ok bool) {
+	dot := -1
+	for i := 0; i < len(b) && i < 64; i++ {
+		c := b[i]
+		if c == '.' {
+			dot = i
+			continue
+		}
+		if c == ':' {
+			if dot <= 0 || dot == i-1 || i+1 < len(b) && b[i+1] != ' ' {
+				return nil, nil, nil, false
+			}
+			w := b[dot+1 : i]
+			if !appLevelWord(w) || !appCaseOK(w, false) || w[0] < 'A' || w[0] > 'Z' {
+				return nil, nil, nil, false
+			}
+			return b[:dot], w, b[i+1:], true
+		}
+		if !(appIsLetter(c) || appIsDigit(c) || c == '_' || c == '-') {
+			return nil, nil, nil, false
+		}
+	}
+	return nil, nil, nil, false
 }
 
 // appIDToken reads a process id "[1234]" / "[1234]:" (isPid) or a bare

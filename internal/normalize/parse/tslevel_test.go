@@ -192,6 +192,9 @@ var appFormatLines = map[string][]string{
 		"2024-01-15 10:30:45.123 [main] ERROR com.example.App - message",
 		"15-Jan-2024 10:30:45.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds",
 		"[2024-01-15T10:30:45,123][INFO ][o.e.n.Node               ] [node-1] started",
+		"17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]",
+		"081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating",
+		"2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
 	},
 	"redis": {
 		"1:M 25 Nov 2026 10:00:00.123 * Ready to accept connections tcp",
@@ -205,6 +208,7 @@ var appFormatLines = map[string][]string{
 	"alb":       {albLineHTTP, albLineErr},
 	"openstack": {osLineWSGI, "2023-01-02 03:04:05.678 42 ERROR oslo_service.service [-] Error starting thread."},
 	"haproxy":   {haLineHTTP},
+	"logcat":    {"03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs opening app"},
 	"ts-level": {
 		"2024-01-15T10:30:45.123Z INFO starting worker",
 		"2024-01-15T10:30:45+01:00 [warn] disk almost full",
@@ -310,6 +314,10 @@ func TestTimestampLevelParser(t *testing.T) {
 		{"mysql-note", "2026-11-25T10:00:00.123456Z 8 [Note] Aborted connection 8", &appWant{
 			format: "ts-level", level: "Note", msg: "Aborted connection 8", time: "2026-11-25T10:00:00.123456Z",
 			extra: []string{"thread", "8"}}},
+		{"monolog-laravel", "[2024-01-15 10:30:45] production.ERROR: Laravel message {\"exception\":\"boom\"} []", &appWant{
+			format: "ts-level", level: "ERROR", logger: "production", msg: "Laravel message {\"exception\":\"boom\"} []", time: "2024-01-15T10:30:45Z", local: true}},
+		{"monolog-dotted-word-is-text", "2024-01-15T10:30:45Z app.Error: something", &appWant{
+			format: "ts-text", msg: "app.Error: something", time: "2024-01-15T10:30:45Z"}},
 		{"weak-word-bare-is-text", "2024-01-15T10:30:45Z log rotated", &appWant{
 			format: "ts-text", msg: "log rotated", time: "2024-01-15T10:30:45Z"}},
 		{"number-without-level-is-text", "2024-01-15T10:30:45Z 42 apples", &appWant{
