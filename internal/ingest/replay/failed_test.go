@@ -124,3 +124,30 @@ func TestOffsetsCountCutLinesWhole(t *testing.T) {
 		assert.True(t, e.Done)
 	}
 }
+
+// A paced replay (--rate) commits at least every second, so records reach
+// the sinks and the ledger moves steadily instead of in 1 MiB bursts.
+func TestPacedReplayCommitsEverySecond(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeLog(t, path, 50, false, func(int) time.Time { return time.Now() })
+	src, err := replay.New("replay", replay.Config{Paths: []string{path}, DataDir: dir, Rate: 20}, discard, &replay.Progress{})
+	require.NoError(t, err)
+	lanes := &scriptLanes{}
+	require.ErrorIs(t, src.Run(t.Context(), lanes), ingest.ErrEndOfInput)
+	// 50 lines at 20/s take 2.5 s: commits after ~1 s and ~2 s, then the final one.
+	assert.GreaterOrEqual(t, len(lanes.wms), 3, "timed commits before the end")
+	assert.Less(t, lanes.wms[0], lanes.wms[len(lanes.wms)-1], "the first commit covers only part of the file")
+}
+
+// A temporary file left by a save that a crash interrupted is removed.
+func TestStaleLedgerTempFilesAreRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "replay")
+	require.NoError(t, os.MkdirAll(dir, 0o750))
+	stale := filepath.Join(dir, ".ledger-123")
+	require.NoError(t, os.WriteFile(stale, []byte("{"), 0o600))
+	_, err := replay.OpenLedger(dir)
+	require.NoError(t, err)
+	_, err = os.Stat(stale)
+	assert.True(t, os.IsNotExist(err))
+}

@@ -203,6 +203,8 @@ func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string
 	if s.cfg.Rate > 0 {
 		limiter = newRateLimiter(s.cfg.Rate)
 	}
+	lastCommit := time.Now()
+	var commitErr error
 	for {
 		n, rerr := r.Read(buf)
 		now := time.Now()
@@ -214,16 +216,25 @@ func (s *Source) replayFile(ctx context.Context, lanes ingest.Lanes, path string
 			s.prog.Lines.Add(1)
 			if limiter != nil {
 				limiter.wait(ctx)
+				// Paced: records go out (and the ledger moves) at least
+				// every second, not in BatchBytes bursts.
+				if now = time.Now(); now.Sub(lastCommit) >= time.Second && commitErr == nil && ctx.Err() == nil {
+					commitErr = commit(false)
+					pending, lastCommit = 0, now
+				}
 			}
 		})
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if commitErr != nil {
+			return commitErr
+		}
 		if pending >= s.cfg.BatchBytes {
 			if err := commit(false); err != nil {
 				return err
 			}
-			pending = 0
+			pending, lastCommit = 0, time.Now()
 		}
 		if rerr == io.EOF {
 			break
@@ -324,6 +335,12 @@ type Entry struct {
 func OpenLedger(dir string) (*Ledger, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
+	}
+	// Temporary files of a save a crash interrupted (never renamed).
+	if stale, err := filepath.Glob(filepath.Join(dir, ".ledger-*")); err == nil {
+		for _, p := range stale {
+			os.Remove(p)
+		}
 	}
 	l := &Ledger{path: filepath.Join(dir, "ledger.json"), Entries: map[string]*Entry{}, Version: 1}
 	b, err := os.ReadFile(l.path)
