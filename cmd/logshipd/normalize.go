@@ -117,67 +117,34 @@ func normalizeStream(ctx context.Context, eng *normalize.Engine, r io.Reader, w 
 		}
 	})
 	framer := ingest.NewFramer(maxLine)
-	chunks := make(chan []byte, 4)
-	free := make(chan []byte, 6)
-	for range 6 {
-		free <- make([]byte, 256<<10)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		for {
-			var buf []byte
-			select {
-			case buf = <-free:
-			case <-ctx.Done():
-				errc <- ctx.Err()
-				return
-			}
-			n, err := r.Read(buf)
-			if n > 0 {
-				select {
-				case chunks <- buf[:n]:
-				case <-ctx.Done():
-					errc <- ctx.Err()
-					return
-				}
-			} else {
-				free <- buf
-			}
-			if err != nil {
-				if err != io.EOF {
-					errc <- err
-				}
-				return
-			}
-		}
-	}()
+	relay := ingest.StartRelay(ctx, r, 256<<10, 6)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		select {
-		case chunk, ok := <-chunks:
+		case chunk, ok := <-relay.C:
 			if !ok {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				now := time.Now()
 				framer.End(func(line []byte) { stream.Write(line, now) })
 				stream.Flush(now)
 				if err := out.Flush(); err != nil && werr == nil {
 					werr = err
 				}
-				select {
-				case err := <-errc:
+				if err := relay.Err(); err != nil {
 					return err
-				default:
 				}
 				return werr
 			}
 			now := time.Now()
 			framer.Feed(chunk, func(line []byte) { stream.Write(line, now) })
-			free <- chunk[:cap(chunk)]
+			relay.Recycle(chunk)
 			if werr != nil {
 				return werr
 			}
-			if len(chunks) == 0 {
+			if len(relay.C) == 0 {
 				// Input is idle: make output visible and arm the flush timer.
 				if next := stream.FlushIdle(now); !next.IsZero() {
 					timer.Reset(time.Until(next))

@@ -136,11 +136,7 @@ func buildDaemon(cfg config.File, logger *slog.Logger, in io.Reader, out io.Writ
 				return nil, fmt.Errorf("source %s: %w", s.Name, err)
 			}
 			spec.Source = src
-			st := src.Stats()
-			self.AddSource(s.Name, "stdin", metrics.SourceFuncs{
-				Received: st.Lines.Load,
-				Errors:   func() map[string]int64 { return map[string]int64{"read": st.ReadErrors.Load()} },
-			})
+			registerStdinStats(self, s.Name, src.Stats())
 		case "file":
 			st := &filesrc.Stats{}
 			src, err := filesrc.New(s.Name, s.File, cfg.DataDir, logger.With("source", s.Name), st)

@@ -3,10 +3,22 @@ package main
 import (
 	"github.com/starmates/logshipd/internal/ingest/file"
 	"github.com/starmates/logshipd/internal/ingest/forward"
+	"github.com/starmates/logshipd/internal/ingest/stdin"
 	"github.com/starmates/logshipd/internal/metrics"
 )
 
 // registerFileStats exposes a file source's counters on /metrics.
+// registerStdinStats exposes a stdin source's counters on /metrics.
+func registerStdinStats(self *metrics.SelfCollector, name string, st *stdin.Stats) {
+	self.AddSource(name, "stdin", metrics.SourceFuncs{
+		Received: st.Lines.Load,
+		Errors:   func() map[string]int64 { return map[string]int64{"read": st.ReadErrors.Load()} },
+	})
+	lbl := map[string]string{"source": name}
+	self.AddCounterFunc("logshipd_stdin_bytes_read_total", "Bytes read from standard input (see docs/sources/stdin.md).", lbl, func() float64 { return float64(st.Bytes.Load()) })
+	self.AddCounterFunc("logshipd_stdin_lines_truncated_total", "Lines cut at max_line_bytes (see docs/sources/stdin.md).", lbl, func() float64 { return float64(st.LinesTruncated.Load()) })
+}
+
 func registerFileStats(self *metrics.SelfCollector, name string, st *file.Stats) {
 	self.AddSource(name, "file", metrics.SourceFuncs{
 		Received: st.LinesRead.Load,

@@ -1113,12 +1113,15 @@ func appendValue(dst []byte, v parse.Value) []byte {
 
 // urlPath strips scheme, host and query from a request target.
 func urlPath(b []byte) []byte {
-	if i := bytes.Index(b, []byte("://")); i > 0 && i < 10 {
-		rest := b[i+3:]
-		if j := bytes.IndexByte(rest, '/'); j >= 0 {
-			b = rest[j:]
-		} else {
-			return []byte("/")
+	// An origin-form target ("/path") has no scheme to look for.
+	if len(b) == 0 || b[0] != '/' {
+		if i := bytes.Index(b, []byte("://")); i > 0 && i < 10 {
+			rest := b[i+3:]
+			if j := bytes.IndexByte(rest, '/'); j >= 0 {
+				b = rest[j:]
+			} else {
+				return []byte("/")
+			}
 		}
 	}
 	for i, c := range b { // bytes.IndexAny builds a set per call

@@ -264,15 +264,15 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 	case "traceparent", "trace_parent", "traceParent":
 		return v.Kind == KindString && setIf(&f.TraceParent, v)
 	// HTTP, flat
-	case "method", "http_method", "http.method", "request_method", "http.request.method", "httpMethod", "verb":
+	case "method", "http_method", "http.method", "request_method", "http.request.method", "httpMethod", "verb", "RequestMethod":
 		return v.Kind == KindString && isHTTPMethod(v.B) && setIf(&f.Request.Method, v)
-	case "path", "url", "uri", "request_uri", "http.url", "url.path", "url.original", "http.target", "http.route", "request_path", "requestPath", "endpoint", "target":
+	case "path", "url", "uri", "request_uri", "http.url", "url.path", "url.original", "http.target", "http.route", "request_path", "requestPath", "endpoint", "target", "RequestPath":
 		if v.Kind == KindString && !f.Request.Path.Set() {
 			f.Request.Path, f.Request.PathKey = v, key
 			return true
 		}
 		return v.Kind == KindString && setIf(&f.Request.Path, v)
-	case "status", "status_code", "statusCode", "http_status", "http.status_code", "response_status", "http.response.status_code", "http_status_code", "code":
+	case "status", "status_code", "statusCode", "http_status", "http.status_code", "response_status", "http.response.status_code", "http_status_code", "code", "response_code", "DownstreamStatus":
 		return isStatus(v) && setIf(&f.Response.Status, v)
 	case "duration", "latency", "elapsed", "response_time", "request_time", "took", "duration_s", "duration_seconds", "elapsed_seconds", "request_duration", "duration_sec":
 		return f.setFlatDuration(key, v, 0)
@@ -284,7 +284,7 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 		return f.setFlatDuration(key, v, 1e-9)
 	case "user_agent", "userAgent", "http.user_agent", "ua", "user_agent.original", "http_user_agent", "useragent":
 		return v.Kind == KindString && setIf(&f.Request.UserAgent, v)
-	case "ip", "client_ip", "remote_addr", "remote_ip", "clientIp", "client.ip", "source.ip", "client.address", "clientIP", "remoteAddr", "remote_address", "peer.ip":
+	case "ip", "client_ip", "remote_addr", "remote_ip", "clientIp", "client.ip", "source.ip", "client.address", "clientIP", "remoteAddr", "remote_address", "peer.ip", "ClientHost":
 		return v.Kind == KindString && setIf(&f.Request.IP, v)
 	case "referer", "referrer", "http_referer", "http.referer":
 		return v.Kind == KindString && setIf(&f.Request.Referer, v)

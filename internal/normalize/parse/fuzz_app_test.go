@@ -79,7 +79,7 @@ func appWithin(b, region []byte) bool {
 var appStatic = func() [][]byte {
 	s := [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue, redisKeyRole,
 		albKeyType, albKeyELB, albKeyTarget, albKeyTargetState, albKeySSL, albKeyXRay, albKeyActions, albKeyError, albKeyClass,
-		osKeyRequestID, osKeyGlobalRequestID, osKeyInstance, haKeyFrontend, haKeyBackend, haKeyServer, haKeyTerm}
+		osKeyRequestID, osKeyGlobalRequestID, osKeyInstance, osKeyLogFile, haKeyFrontend, haKeyBackend, haKeyServer, haKeyTerm}
 	for _, r := range redisRoles {
 		s = append(s, r.name)
 	}

@@ -66,6 +66,10 @@ func TestOpenStackParser(t *testing.T) {
 		{"no-context", "2023-01-02 03:04:05.678 42 ERROR oslo_service.service [-] Error starting thread.", &appWant{
 			format: "openstack", level: "ERROR", logger: "oslo_service.service", msg: "Error starting thread.", time: "2023-01-02T03:04:05.678Z", local: true,
 			extra: []string{"pid", "42"}}},
+		{"file-prefixed", "nova-compute.log.1.2017-05-14_21:27:09 2017-05-14 19:39:01.445 2931 INFO nova.compute.manager [-] [instance: 3edec1e4-9678-4a3a-a21b-a145a4ee5e61] VM Resumed (Lifecycle Event)", &appWant{
+			format: "openstack", level: "INFO", logger: "nova.compute.manager", msg: "VM Resumed (Lifecycle Event)", time: "2017-05-14T19:39:01.445Z", local: true,
+			extra: []string{"log_file", "nova-compute.log.1.2017-05-14_21:27:09", "pid", "2931", "instance", "3edec1e4-9678-4a3a-a21b-a145a4ee5e61"}}},
+		{"prefix-not-a-log-file", "hello 2023-01-02 03:04:05.678 42 ERROR oslo_service.service [-] x", nil},
 		{"no-bracket", "2023-01-02 03:04:05.678 42 ERROR oslo_service.service Error starting thread.", nil},
 		{"lower-level", "2023-01-02 03:04:05.678 42 error x.y [-] e", nil},
 		{"zoned", "2023-01-02T03:04:05.678Z 42 ERROR x.y [-] e", nil},

@@ -14,7 +14,9 @@ import "bytes"
 // WARNING, ERROR, CRITICAL or TRACE; the logger is a dotted module name.
 // The time has no zone (TimeLocal).
 //
-// Mapping: pid → Extra "pid"; the request ids → Extra "request_id" (and
+// A leading token naming the log file ("nova-api.log.1.2017-05-16_13:53:08 ",
+// as collections of OpenStack logs prefix their lines) goes to Extra
+// "log_file". Mapping: pid → Extra "pid"; the request ids → Extra "request_id" (and
 // "global_request_id" when both are set); an "[instance: uuid] " prefix →
 // Extra "instance". A WSGI server access line in the message
 // (`IP "METHOD TARGET PROTO" status: N len: N time: F`) fills
@@ -29,13 +31,27 @@ var (
 	osKeyRequestID       = []byte("request_id")
 	osKeyGlobalRequestID = []byte("global_request_id")
 	osKeyInstance        = []byte("instance")
+	osKeyLogFile         = []byte("log_file")
 	osLevels             = [...]string{"DEBUG", "INFO", "AUDIT", "WARNING", "ERROR", "CRITICAL", "TRACE"}
 )
 
 // Parse implements Parser.
 func (*OpenStackParser) Parse(line []byte, f *Fields) bool {
-	if len(line) < 40 || line[0] < '0' || line[0] > '9' {
+	if len(line) < 40 {
 		return false
+	}
+	var logFile []byte
+	if line[0] < '0' || line[0] > '9' {
+		// Collected files often prefix each line with the log file's name
+		// ("nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 ...").
+		sp := bytes.IndexByte(line, ' ')
+		if sp <= 0 || sp > 128 || !bytes.Contains(line[:sp], []byte(".log")) {
+			return false
+		}
+		logFile, line = line[:sp], line[sp+1:]
+		if len(line) < 30 || line[0] < '0' || line[0] > '9' {
+			return false
+		}
 	}
 	t, n, local, ok := ISO(line)
 	if !ok || !local || n >= len(line) || line[n] != ' ' || line[10] != ' ' {
@@ -87,6 +103,9 @@ func (*OpenStackParser) Parse(line []byte, f *Fields) bool {
 	f.Time, f.HasTime, f.TimeLocal = t, true, true
 	f.Level = lvl
 	f.Logger = Str(logger)
+	if logFile != nil {
+		f.AddExtra(osKeyLogFile, Str(logFile))
+	}
 	f.AddExtra(appKeyPid, Num(pidB))
 	var reqs [2][]byte
 	nreq := 0
