@@ -1,9 +1,6 @@
 package parse
 
-import (
-	"bytes"
-	"time"
-)
+import "time"
 
 // LogcatParser parses Android logcat's default "threadtime" format:
 //
@@ -53,15 +50,9 @@ func (*LogcatParser) Parse(line []byte, f *Fields) bool {
 	}
 	lvl := b[1:2]
 	b = b[3:]
-	sep := bytes.Index(b, []byte(": "))
-	if sep < 0 {
-		if !bytes.HasSuffix(b, []byte(":")) {
-			return false
-		}
-		sep = len(b) - 1
-	}
-	tag := appTrimSpace(b[:sep])
-	if len(tag) == 0 {
+	tag, msg, ok := appTagMessage(b)
+	tag = appTrimSpace(tag)
+	if !ok || len(tag) == 0 {
 		return false
 	}
 	f.Format = "logcat"
@@ -69,11 +60,7 @@ func (*LogcatParser) Parse(line []byte, f *Fields) bool {
 	f.HasTime, f.TimeLocal, f.TimeNoYear = true, true, true
 	f.Level = lvl
 	f.Logger = Str(tag)
-	if sep+2 <= len(b) {
-		f.Message = Str(b[sep+2:])
-	} else {
-		f.Message = Str(b[:0])
-	}
+	f.Message = Str(msg)
 	f.AddExtra(appKeyPid, Num(ids[0]))
 	f.AddExtra(appKeyThread, Num(ids[1]))
 	return true

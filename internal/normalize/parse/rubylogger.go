@@ -60,24 +60,17 @@ func (*RubyLoggerParser) Parse(line []byte, f *Fields) bool {
 	}
 	b = b[4:]
 	// progname ends at the first ": " (an empty progname gives "-- : msg").
-	sep := bytes.Index(b, []byte(": "))
-	if sep < 0 {
-		if !bytes.HasSuffix(b, []byte(":")) {
-			return false
-		}
-		sep = len(b) - 1
+	prog, msg, ok := appTagMessage(b)
+	if !ok {
+		return false
 	}
 	f.Format = "ruby-logger"
 	f.Time, f.HasTime, f.TimeLocal = t, true, local
 	f.Level = sev
-	if sep > 0 {
-		f.Logger = Str(b[:sep])
+	if len(prog) > 0 {
+		f.Logger = Str(prog)
 	}
-	if sep+2 <= len(b) {
-		f.Message = Str(b[sep+2:])
-	} else {
-		f.Message = Str(b[:0])
-	}
+	f.Message = Str(msg)
 	f.AddExtra(appKeyPid, Num(pidB))
 	return true
 }

@@ -1,6 +1,9 @@
 package parse
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // TimestampLevelParser is the last structured fallback for text lines that
 // start with an ISO-8601 / RFC 3339 timestamp (optionally in square
@@ -150,6 +153,18 @@ func appLevelToken(b []byte) (lvl, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	return w, rest, true
+}
+
+// appTagMessage splits "tag: message" at the first ": "; a final ':'
+// gives an empty message.
+func appTagMessage(b []byte) (tag, msg []byte, ok bool) {
+	if sep := bytes.Index(b, []byte(": ")); sep >= 0 {
+		return b[:sep], b[sep+2:], true
+	}
+	if len(b) > 0 && b[len(b)-1] == ':' {
+		return b[:len(b)-1], b[len(b):], true
+	}
+	return nil, nil, false
 }
 
 // appMonolog reads PHP Monolog's "channel.LEVEL:" (LineFormatter
