@@ -264,3 +264,47 @@ func TestRotationCopyTruncate(t *testing.T) {
 	require.Positive(t, st.TruncationsDetected.Load())
 	sink.requireNoProblems(t)
 }
+
+// Kubernetes layout: the include pattern matches symbolic links
+// (/var/log/containers/*.log) whose targets live elsewhere
+// (/var/log/pods/.../0.log), and the kubelet rotates a target by renaming
+// it and creating a new one next to it. The target's directory is watched,
+// so a new target is followed at once, not at the next rescan: with
+// rescans off, every line of every generation must arrive exactly once.
+func TestRotationBehindSymlink(t *testing.T) {
+	dir := t.TempDir()
+	pods := filepath.Join(dir, "pods", "ns_app_uid", "app")
+	containers := filepath.Join(dir, "containers")
+	require.NoError(t, os.MkdirAll(pods, 0o755))
+	require.NoError(t, os.MkdirAll(containers, 0o755))
+	target := filepath.Join(pods, "0.log")
+	writeFile(t, target, "")
+	require.NoError(t, os.Symlink(target, filepath.Join(containers, "app.log")))
+
+	sink := newFakeSink(t)
+	cfg := testConfig(filepath.Join(containers, "*.log"))
+	cfg.RescanInterval = time.Hour // only fsnotify can find the new targets
+	start(t, cfg, t.TempDir(), sink)
+	time.Sleep(100 * time.Millisecond) // the first scan watched the directories
+
+	const gens, per = 6, 500
+	want := map[int]bool{}
+	for g := range gens {
+		for i := range per {
+			n := g*per + i
+			want[n] = true
+			appendFile(t, target, rotLine(n)+"\n")
+		}
+		time.Sleep(50 * time.Millisecond)
+		require.NoError(t, os.Rename(target, fmt.Sprintf("%s.%d", target, g))) // kubelet: 0.log -> 0.log.<ts>
+		writeFile(t, target, "")
+	}
+	if !assertEventually(t, func() bool { return len(report(sink, want).missing) == 0 }, 10*time.Second) {
+		rep := report(sink, want)
+		t.Fatalf("missing %d of %d lines behind the symlink", len(rep.missing), len(want))
+	}
+	rep := report(sink, want)
+	require.Empty(t, rep.dups, "duplicates")
+	require.Empty(t, rep.extra)
+	sink.requireNoProblems(t)
+}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha256"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -58,6 +60,15 @@ func (m *manager) expand() ([]found, map[string]bool) {
 			}
 			seenID[st.id] = true
 			out = append(out, found{path: path, st: st})
+			// A symbolic link (Kubernetes' /var/log/containers/*.log): its
+			// target is rotated in the target's directory (kubelet renames
+			// 0.log and creates a new one), which must be watched too, or a
+			// new target would only be seen at the next rescan.
+			if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+				if target, err := filepath.EvalSymlinks(path); err == nil {
+					dirs[filepath.Dir(target)] = true
+				}
+			}
 		}, func(d string) { dirs[d] = true })
 	}
 	return out, dirs
