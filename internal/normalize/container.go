@@ -100,7 +100,8 @@ func unwrapJSON(line []byte, u *unwrapped, arena *parse.Arena) bool {
 		u.meta.ecsTaskARN = arn.Str
 		u.meta.ecsTaskDef = taskdef.Str
 		u.partial = (partialMsg.Str == "true" || partialMsg.Type == gjson.True) && !(partialLast.Str == "true" || partialLast.Type == gjson.True)
-		u.key = bstr(cname.Str + cid.Str + "|" + stream.Str)
+		k := arena.Alloc(len(cname.Str) + len(cid.Str) + 1 + len(stream.Str))[:0]
+		u.key = append(append(append(append(k, cname.Str...), cid.Str...), '|'), stream.Str...)
 	} else {
 		u.meta.format = "docker-json"
 		n := len(u.payload)
@@ -207,9 +208,15 @@ func unescapeJSONString(raw []byte, arena *parse.Arena) []byte {
 	}
 	dst := arena.Alloc(len(s))[:0]
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			dst = append(dst, c)
+		// Copy the run up to the next backslash at once.
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return append(dst, s[i:]...)
+		}
+		dst = append(dst, s[i:i+j]...)
+		i += j
+		if i+1 >= len(s) {
+			dst = append(dst, '\\')
 			continue
 		}
 		i++

@@ -2,14 +2,17 @@ package normalize
 
 import (
 	"bytes"
-	"github.com/starmates/logshipd/internal/jsonx"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/starmates/logshipd/internal/event"
+	"github.com/starmates/logshipd/internal/jsonx"
+	"github.com/starmates/logshipd/internal/normalize/parse"
 	"github.com/starmates/logshipd/internal/schematest"
 )
 
@@ -90,5 +93,26 @@ func FuzzEncoder(f *testing.F) {
 		cfg.MaxFields = MinMaxFields
 		cfg.MaxEventBytes = MinMaxEventBytes
 		checkRecords(t, cfg, b)
+	})
+}
+
+// FuzzUnescapeJSONString: the container unwrapper's string decoder agrees
+// with encoding/json on every valid JSON string literal (valid UTF-8, no
+// lone surrogates: there encoding/json substitutes U+FFFD, which the
+// unwrapper does too, but byte for byte is not guaranteed).
+func FuzzUnescapeJSONString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\nb\tc\"d\\e\/"`, `"\u00e9\u20ac\ud83d\ude00"`, `"tail\\"`, `"{\"k\":1}\n"`, `""`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var arena parse.Arena
+		got := unescapeJSONString(raw, &arena)
+		var want string
+		if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || !json.Valid(raw) || json.Unmarshal(raw, &want) != nil || !utf8.Valid(raw) || bytes.Contains(raw, []byte(`\ud`)) || bytes.Contains(raw, []byte(`\uD`)) {
+			return
+		}
+		if string(got) != want {
+			t.Fatalf("unescape(%q) = %q, encoding/json says %q", raw, got, want)
+		}
 	})
 }
