@@ -11,8 +11,7 @@
 // on the first call, and a compile error is returned by every later call.
 // Validate is safe for concurrent use.
 //
-// Known limitation: duplicate object keys are not detected, at the top level
-// or anywhere else. Neither json.Valid nor the decoder reports them; the
-// last value of a repeated key is the one validated. Tests that must rule
-// out duplicates have to check for them separately.
+// Duplicate object keys, at any depth, are an error: json.Valid and the
+// decoder accept them (the last value wins), so a token walk looks for
+// them first.
 package schematest

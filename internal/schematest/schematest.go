@@ -34,8 +34,8 @@ func schema() (*jsonschema.Schema, error) {
 	return compiled, errComp
 }
 
-// Validate checks one encoded record: valid JSON (no duplicate keys at the
-// top level) and valid against the schema.
+// Validate checks one encoded record: valid JSON without duplicate keys
+// (in any object) and valid against the schema.
 func Validate(record []byte) error {
 	s, err := schema()
 	if err != nil {
@@ -43,6 +43,9 @@ func Validate(record []byte) error {
 	}
 	if !json.Valid(record) {
 		return fmt.Errorf("not valid JSON: %.200q", record)
+	}
+	if err := noDuplicateKeys(record); err != nil {
+		return fmt.Errorf("%w\nrecord: %.500s", err, record)
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(record))
 	if err != nil {
@@ -52,4 +55,59 @@ func Validate(record []byte) error {
 		return fmt.Errorf("%w\nrecord: %.500s", err, record)
 	}
 	return nil
+}
+
+// noDuplicateKeys walks the tokens of a valid JSON document and reports the
+// first key repeated within one object (CloudWatch Logs Insights and most
+// JSON readers keep only one of them: data would be lost silently).
+func noDuplicateKeys(doc []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	type level struct {
+		keys   map[string]bool
+		object bool
+		expect bool // the next string token is a key
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // end of the (valid) document
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.object {
+					top.expect = true // the container was this key's value
+				}
+				stack = append(stack, &level{keys: map[string]bool{}, object: v == '{', expect: v == '{'})
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].expect = true
+				}
+			}
+		case string:
+			if top != nil && top.object && top.expect {
+				if top.keys[v] {
+					return fmt.Errorf("duplicate key %q", v)
+				}
+				top.keys[v] = true
+				top.expect = false
+				continue
+			}
+			if top != nil && top.object {
+				top.expect = true
+			}
+		default:
+			if top != nil && top.object {
+				top.expect = true
+			}
+		}
+	}
 }
