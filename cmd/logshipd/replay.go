@@ -95,6 +95,11 @@ dead-letter file with the reason. A summary is printed at the end.`,
 			runErr := p.Run(cmd.Context())
 			stopProgress()
 			printSummary(cmd.OutOrStdout(), prog, p, time.Since(start))
+			if err := src.Finalize(); err != nil {
+				// The pipeline saved it already and logged a failure; the
+				// exit status must say it too, or a re-run ships it all again.
+				runErr = errors.Join(runErr, fmt.Errorf("replay ledger not saved (a re-run would ship these files again): %w", err))
+			}
 			if runErr == nil && cmd.Context().Err() != nil {
 				// Interrupted (SIGINT/SIGTERM): the pipeline stopped cleanly,
 				// but the replay is not complete.
