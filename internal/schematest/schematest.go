@@ -34,18 +34,34 @@ func schema() (*jsonschema.Schema, error) {
 	return compiled, errComp
 }
 
+// DuplicateKeyError reports a key repeated within one object.
+type DuplicateKeyError struct{ Key string }
+
+func (e *DuplicateKeyError) Error() string { return fmt.Sprintf("duplicate key %q", e.Key) }
+
 // Validate checks one encoded record: valid JSON without duplicate keys
-// (in any object) and valid against the schema.
+// (in any object; a *DuplicateKeyError, wrapped) and valid against the
+// schema.
 func Validate(record []byte) error {
+	if !json.Valid(record) {
+		return fmt.Errorf("not valid JSON: %.200q", record)
+	}
+	if err := noDuplicateKeys(record); err != nil {
+		return fmt.Errorf("%w\nrecord: %.500s", err, record)
+	}
+	return ValidateSchema(record)
+}
+
+// ValidateSchema is Validate without the duplicate-key check, for records
+// that carry an input's own object verbatim (a nested value passed through
+// under attrs keeps whatever keys the input repeated).
+func ValidateSchema(record []byte) error {
 	s, err := schema()
 	if err != nil {
 		return fmt.Errorf("compile schema: %w", err)
 	}
 	if !json.Valid(record) {
 		return fmt.Errorf("not valid JSON: %.200q", record)
-	}
-	if err := noDuplicateKeys(record); err != nil {
-		return fmt.Errorf("%w\nrecord: %.500s", err, record)
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(record))
 	if err != nil {
@@ -95,7 +111,7 @@ func noDuplicateKeys(doc []byte) error {
 		case string:
 			if top != nil && top.object && top.expect {
 				if top.keys[v] {
-					return fmt.Errorf("duplicate key %q", v)
+					return &DuplicateKeyError{Key: v}
 				}
 				top.keys[v] = true
 				top.expect = false
