@@ -92,6 +92,10 @@ func haproxyBody(b []byte, f *Fields, withTime bool) bool {
 	if len(b) < 40 || !accessHostByte(b[0]) {
 		return false
 	}
+	// Fail fast: "ip:port [" must open the line.
+	if sp := bytes.IndexByte(b[:min(len(b), 64)], ' '); sp < 3 || sp+1 >= len(b) || b[sp+1] != '[' || bytes.IndexByte(b[:sp], ':') < 0 {
+		return false
+	}
 	var tok [12][]byte
 	i := 0
 	n := 0
