@@ -13,8 +13,8 @@ import (
 	"github.com/starmates/logshipd/internal/sink"
 )
 
-// memory_limit: auto allows the base plus the largest memory queue (disk
-// buffers do not count), an explicit size is used as is, off leaves the
+// memory_limit: auto allows the base plus the largest memory queue (a disk
+// buffer counts only its batches in flight), an explicit size is used as is, off leaves the
 // runtime alone, GOMEMLIMIT wins, and the previous limit comes back.
 func TestApplyMemoryLimit(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
@@ -33,6 +33,11 @@ func TestApplyMemoryLimit(t *testing.T) {
 
 	restore = applyMemoryLimit("auto", sinks[:1], 0, logger)
 	assert.Equal(t, int64(40<<20), debug.SetMemoryLimit(-1), "defaults: 24 MiB + one 16 MiB queue")
+	restore()
+
+	restore = applyMemoryLimit("auto", sinks[2:], 0, logger)
+	assert.Equal(t, int64(config.AutoMemoryBase+config.AutoDiskQueueInFlight), debug.SetMemoryLimit(-1),
+		"only disk-buffered sinks: their batches in flight, not max_bytes")
 	restore()
 
 	restore = applyMemoryLimit("auto", sinks[:1], 48<<20, logger)

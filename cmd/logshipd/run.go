@@ -254,8 +254,9 @@ func buildSinksWithStats(cfg config.File, out io.Writer, logger *slog.Logger, se
 // applyMemoryLimit sets the Go runtime's soft memory limit (see
 // config.File.MemoryLimit). "auto" allows config.AutoMemoryBase plus the
 // largest memory queue (every sink queues the same batches, so the
-// slowest sink's queue is what a sink outage can hold) plus reserved, the
-// bound of other queues (span events). GOMEMLIMIT wins. The returned
+// slowest sink's queue is what a sink outage can hold; a disk-buffered
+// sink counts config.AutoDiskQueueInFlight) plus reserved, the bound of
+// other queues (span events). GOMEMLIMIT wins. The returned
 // function restores the previous limit.
 func applyMemoryLimit(setting string, sinks []pipeline.SinkSpec, reserved int64, logger *slog.Logger) (restore func()) {
 	restore = func() {}
@@ -271,7 +272,9 @@ func applyMemoryLimit(setting string, sinks []pipeline.SinkSpec, reserved int64,
 	if auto {
 		var q int64
 		for _, s := range sinks {
-			if s.Queue.Buffer != "disk" {
+			if s.Queue.Buffer == "disk" {
+				q = max(q, config.AutoDiskQueueInFlight)
+			} else {
 				q = max(q, int64(s.Queue.MaxBytes))
 			}
 		}

@@ -168,6 +168,13 @@ func (f *File) Resolve() {
 // normalizer's runs in flight, read buffers, caches and the runtime.
 const AutoMemoryBase = 24 << 20
 
+// AutoDiskQueueInFlight is what "auto" allows for a disk-buffered sink:
+// the batch being encoded into the buffer, the one read back and the one
+// the destination is being sent, about 1–2 MiB each. Without it, a
+// daemon whose sinks all buffer on disk ran at the 24 MiB base and spent
+// half its CPU collecting garbage (bench/run's outage shape: 2× the CPU).
+const AutoDiskQueueInFlight = 8 << 20
+
 // MinMemoryLimit is the smallest explicit memory_limit accepted: below
 // it the garbage collector would run all the time.
 const MinMemoryLimit = 16 << 20

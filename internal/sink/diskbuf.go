@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,11 +52,13 @@ type DiskBuffer struct {
 	lastSync time.Time
 	closed   bool
 	crcTable *crc32.Table
+	enc      []byte // Append's encoding buffer, reused (guarded by mu)
 }
 
 const (
-	frameHeader = 8 // u32 length + u32 CRC-32C
-	maxFrame    = 256 << 20
+	frameHeader   = 8 // u32 length + u32 CRC-32C
+	maxFrame      = 256 << 20
+	maxKeptEncode = 8 << 20 // a larger encoding buffer is not kept for the next batch
 )
 
 // ErrBufferFull is returned by Append when the buffer holds max bytes.
@@ -223,13 +226,18 @@ func (d *DiskBuffer) Bytes() int64 {
 
 // Append writes b. It returns ErrBufferFull when b does not fit.
 func (d *DiskBuffer) Append(b *event.Batch) error {
-	payload := encodeBatch(b)
-	n := int64(frameHeader + len(payload))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return errors.New("disk buffer closed")
 	}
+	// Encoded into one reused buffer (the writes are serialized anyway): a
+	// fresh buffer per batch was most of an outage's garbage.
+	payload := encodeBatch(d.enc[:0], b)
+	if cap(payload) <= maxKeptEncode {
+		d.enc = payload
+	}
+	n := int64(frameHeader + len(payload))
 	if d.pending > 0 && d.pending+n > d.maxBytes {
 		return ErrBufferFull
 	}
@@ -413,8 +421,8 @@ func (d *DiskBuffer) Close() error {
 }
 
 // encodeBatch serialises a batch (items and JSON).
-func encodeBatch(b *event.Batch) []byte {
-	out := make([]byte, 0, len(b.Buf)+len(b.Items)*96+16)
+func encodeBatch(out []byte, b *event.Batch) []byte {
+	out = slices.Grow(out, len(b.Buf)+len(b.Items)*96+16)
 	out = append(out, 'L', 'S', 'B', '1')
 	out = binary.AppendUvarint(out, uint64(len(b.Items)))
 	str := func(s string) {

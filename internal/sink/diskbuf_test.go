@@ -86,7 +86,7 @@ func TestDiskBufferSurvivesCrashAndTornWrite(t *testing.T) {
 	assert.Equal(t, []string{"m5000"}, readAll(t, d2, true))
 	require.NoError(t, d2.Close())
 	b := testBatch(0, 3)
-	dec, err := decodeBatch(encodeBatch(b))
+	dec, err := decodeBatch(encodeBatch(nil, b))
 	require.NoError(t, err)
 	assert.Equal(t, b.Items, dec.Items)
 	assert.Equal(t, b.Buf, dec.Buf)
@@ -236,7 +236,7 @@ func TestDiskBufferedWorkerLeavesBatchesOnDiskAtShutdown(t *testing.T) {
 // FuzzDecodeBatch: the disk buffer's frame decoder never panics on corrupt
 // payloads (CRC catches most corruption; this covers what slips through).
 func FuzzDecodeBatch(f *testing.F) {
-	f.Add(encodeBatch(testBatch(0, 3)))
+	f.Add(encodeBatch(nil, testBatch(0, 3)))
 	f.Add([]byte("LSB1"))
 	f.Add([]byte("LSB1\xff\xff\xff\xff\x0f"))
 	f.Fuzz(func(t *testing.T, p []byte) {
@@ -247,7 +247,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		for i := range b.Items {
 			_ = b.JSON(i)
 		}
-		if _, err := decodeBatch(encodeBatch(b)); err != nil {
+		if _, err := decodeBatch(encodeBatch(nil, b)); err != nil {
 			t.Fatalf("re-encoded batch does not decode: %v", err)
 		}
 	})
