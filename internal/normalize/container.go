@@ -3,7 +3,6 @@ package normalize
 import (
 	"bytes"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -51,14 +50,26 @@ func unwrap(line []byte, u *unwrapped, arena *parse.Arena) bool {
 }
 
 func unwrapJSON(line []byte, u *unwrapped, arena *parse.Arena) bool {
-	if !bytes.Contains(line, keyLog) || !gjson.ValidBytes(line) {
+	for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	if len(line) < 2 || line[len(line)-1] != '}' || !bytes.Contains(line, keyLog) {
 		return false
 	}
+	// One lenient walk instead of gjson.Valid plus a walk: the line is an
+	// envelope only if the walk reaches the closing brace and every string
+	// and nested value in it is valid (the same rule as parse.JSONParser).
 	doc := gjson.Parse(sstr(line))
 	var logv gjson.Result
 	fromSource := false // fluentd-driver naming ("source"), not json-file ("stream")
 	var stream, cid, cname, cluster, arn, taskdef, tm, partialMsg, partialLast gjson.Result
+	bad := false
+	mc := parse.NewMemberCheck(sstr(line), doc)
 	doc.ForEach(func(k, v gjson.Result) bool {
+		if !mc.Member(&k, &v) || !parse.ValidString(k) || !parse.ValidValue(v) {
+			bad = true
+			return false
+		}
 		switch k.Str {
 		case "log":
 			logv = v
@@ -86,11 +97,14 @@ func unwrapJSON(line []byte, u *unwrapped, arena *parse.Arena) bool {
 		}
 		return true
 	})
+	if bad || !mc.End() {
+		return false
+	}
 	if logv.Type != gjson.String || (stream.Type != gjson.String && cid.Type != gjson.String && cname.Type != gjson.String) {
 		return false
 	}
 	*u = unwrapped{}
-	u.payload = unescapeJSONString(bstr(logv.Raw), arena)
+	u.payload = bstr(logv.Str) // already unescaped by the walk (its own copy when it had escapes)
 	u.meta.stream = stream.Str
 	if cid.Type == gjson.String || cname.Type == gjson.String || cluster.Type == gjson.String || fromSource {
 		u.meta.format = "firelens"
@@ -194,88 +208,6 @@ func unwrapCompose(line []byte, u *unwrapped) bool {
 	u.meta.format = "compose"
 	u.meta.containerName = string(name)
 	return true
-}
-
-// unescapeJSONString decodes a raw JSON string literal (with quotes) into
-// the arena. Invalid escapes are kept as written.
-func unescapeJSONString(raw []byte, arena *parse.Arena) []byte {
-	if len(raw) < 2 {
-		return nil
-	}
-	s := raw[1 : len(raw)-1]
-	if bytes.IndexByte(s, '\\') < 0 {
-		return s
-	}
-	dst := arena.Alloc(len(s))[:0]
-	for i := 0; i < len(s); i++ {
-		// Copy the run up to the next backslash at once.
-		j := bytes.IndexByte(s[i:], '\\')
-		if j < 0 {
-			return append(dst, s[i:]...)
-		}
-		dst = append(dst, s[i:i+j]...)
-		i += j
-		if i+1 >= len(s) {
-			dst = append(dst, '\\')
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'n':
-			dst = append(dst, '\n')
-		case 't':
-			dst = append(dst, '\t')
-		case 'r':
-			dst = append(dst, '\r')
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case '/', '\\', '"':
-			dst = append(dst, s[i])
-		case 'u':
-			r, n := decodeU(s[i+1:])
-			if n == 0 {
-				dst = append(dst, '\\', 'u')
-				continue
-			}
-			i += n
-			dst = utf8.AppendRune(dst, r)
-		default:
-			dst = append(dst, '\\', s[i])
-		}
-	}
-	return dst
-}
-
-// decodeU decodes the hex of a \u escape (and a following low surrogate).
-func decodeU(b []byte) (rune, int) {
-	h := func(b []byte) (rune, bool) {
-		if len(b) < 4 {
-			return 0, false
-		}
-		var r rune
-		for _, c := range b[:4] {
-			if !isHex(c) {
-				return 0, false
-			}
-			r = r<<4 | rune(unhex(c))
-		}
-		return r, true
-	}
-	r, ok := h(b)
-	if !ok {
-		return 0, 0
-	}
-	if r >= 0xD800 && r < 0xDC00 && len(b) >= 10 && b[4] == '\\' && b[5] == 'u' {
-		if lo, ok := h(b[6:]); ok && lo >= 0xDC00 && lo < 0xE000 {
-			return (r-0xD800)<<10 + (lo - 0xDC00) + 0x10000, 10
-		}
-	}
-	if r >= 0xD800 && r < 0xE000 {
-		return utf8.RuneError, 4
-	}
-	return r, 4
 }
 
 // stripANSI removes ANSI escape sequences (CSI "ESC [ ... final", OSC

@@ -19,6 +19,92 @@ type JSONParser struct {
 	bad   bool // a string with an invalid escape was seen: the line is not JSON
 	// envelope detection (see Fields.Envelope)
 	sawLog, sawContainer bool
+	doc                  string // the line being parsed (for MemberCheck)
+}
+
+// MemberCheck checks the separators of an object walked with gjson's
+// lenient ForEach, which skips any run of ':', ',' and whitespace: a
+// member must follow '{' or exactly one ',', and its value exactly one
+// ':'. Start it at the object (Result.Index of the object in doc, the
+// whole document gjson parsed), call Member for each member, then End.
+type MemberCheck struct {
+	doc   string
+	prev  int // index just past the previous value (or past '{')
+	first bool
+	close int // index of the closing '}'
+}
+
+// NewMemberCheck starts a check of the object obj, found in doc.
+func NewMemberCheck(doc string, obj gjson.Result) MemberCheck {
+	return MemberCheck{doc: doc, prev: obj.Index + 1, first: true, close: obj.Index + len(obj.Raw) - 1}
+}
+
+// Member reports whether key k and value v are separated as JSON wants.
+// The usual case (exactly "," and ":") is decided without a scan.
+func (m *MemberCheck) Member(k, v *gjson.Result) bool {
+	ki, ke, vi := k.Index, k.Index+len(k.Raw), v.Index
+	ok := (m.first && ki == m.prev) || (!m.first && ki == m.prev+1 && m.doc[m.prev] == ',') || m.slowSep(m.prev, ki)
+	ok = ok && ((vi == ke+1 && m.doc[ke] == ':') || onlySep(m.doc, ke, vi, ':'))
+	m.prev, m.first = vi+len(v.Raw), false
+	return ok
+}
+
+func (m *MemberCheck) slowSep(from, to int) bool {
+	if m.first {
+		return onlySep(m.doc, from, to, 0)
+	}
+	return onlySep(m.doc, from, to, ',')
+}
+
+// End reports whether only whitespace follows the last member.
+func (m *MemberCheck) End() bool { return onlySep(m.doc, m.prev, m.close, 0) }
+
+// onlySep reports whether doc[from:to] is whitespace around exactly one
+// sep (no sep at all when sep is 0).
+func onlySep(doc string, from, to int, sep byte) bool {
+	if from < 0 || to > len(doc) || from > to {
+		return false
+	}
+	seen := sep == 0
+	for i := from; i < to; i++ {
+		switch c := doc[i]; c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			if c != sep || seen {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
+}
+
+// ValidString reports whether a gjson string result can be trusted: its
+// escapes (if any) are valid JSON escapes. The lenient iterator takes any
+// backslash, so callers that skip gjson.Valid check each string they use.
+func ValidString(r gjson.Result) bool {
+	return r.Type != gjson.String || len(r.Str) == len(r.Raw)-2 || validEscapes(r.Raw)
+}
+
+// ValidValue reports whether a value found by gjson's lenient iterator is
+// valid JSON: a string with valid escapes, a JSON number, an exact literal,
+// or a valid object or array.
+func ValidValue(r gjson.Result) bool {
+	switch r.Type {
+	case gjson.String:
+		return ValidString(r)
+	case gjson.Number:
+		return IsJSONNumber(bstr(r.Raw))
+	case gjson.True:
+		return r.Raw == "true"
+	case gjson.False:
+		return r.Raw == "false"
+	case gjson.Null:
+		return r.Raw == "null"
+	case gjson.JSON:
+		return gjson.Valid(r.Raw)
+	}
+	return false
 }
 
 // validEscapes reports whether every backslash in a raw JSON string literal
@@ -134,9 +220,16 @@ func (p *JSONParser) Parse(line []byte, f *Fields) bool {
 	}
 	p.arena.Reset()
 	p.bad, p.sawLog, p.sawContainer = false, false, false
+	p.doc = sstr(line)
 	end := 1
-	gjson.Parse(sstr(line)).ForEach(func(k, v gjson.Result) bool {
+	doc := gjson.Parse(p.doc)
+	mc := NewMemberCheck(p.doc, doc)
+	doc.ForEach(func(k, v gjson.Result) bool {
 		end = v.Index + len(v.Raw)
+		if !mc.Member(&k, &v) {
+			p.bad = true
+			return false
+		}
 		p.checkString(k)
 		p.checkString(v)
 		p.top(f, bstr(k.Str), v)
@@ -211,6 +304,9 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 // were a top-level key. It returns false, touching nothing, when the list
 // is not of that shape (the array is then kept as it is).
 func (p *JSONParser) otelAttributes(f *Fields, arr gjson.Result) bool {
+	if !gjson.Valid(arr.Raw) {
+		return false // kept as is: JSONValue marks it a string
+	}
 	ok := true
 	arr.ForEach(func(_, el gjson.Result) bool {
 		ok = el.IsObject() && el.Get("key").Type == gjson.String && otelAnyValue(el.Get("value")).Kind != KindNone
@@ -257,7 +353,12 @@ func otelAnyValue(v gjson.Result) Value {
 
 // group walks a nested object of a known group.
 func (p *JSONParser) group(f *Fields, g Group, key []byte, obj gjson.Result) {
+	mc := NewMemberCheck(p.doc, obj)
 	obj.ForEach(func(ck, cv gjson.Result) bool {
+		if !mc.Member(&ck, &cv) {
+			p.bad = true
+			return false
+		}
 		p.checkString(ck)
 		p.checkString(cv)
 		ckey := bstr(ck.Str)
@@ -287,6 +388,9 @@ func (p *JSONParser) group(f *Fields, g Group, key []byte, obj gjson.Result) {
 		}
 		return true
 	})
+	if !p.bad && !mc.End() {
+		p.bad = true
+	}
 }
 
 // ecsOrigin handles ECS log.origin {file:{name,line}, function}.
