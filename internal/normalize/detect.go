@@ -10,7 +10,7 @@ import (
 // logfmt and the generic ts-level late because they are the most lenient.
 var formatNames = [...]string{
 	"json", "syslog-rfc5424", "syslog-rfc3164", "uvicorn-access", "uvicorn", "klog",
-	"redis", "ruby-logger", "alb", "openstack", "haproxy", "logcat", "access", "nginx-error",
+	"redis", "ruby-logger", "alb", "openstack", "haproxy", "logcat", "envoy", "access", "nginx-error",
 	"apache-error", "zap-console", "java", "python", "go-panic", "go-log", "logfmt",
 	"ts-level", "plain",
 }
@@ -21,14 +21,15 @@ const plainIndex = len(formatNames) - 1
 const jsonIndex = 0
 
 // lenientStart is the index of the first lenient parser (logfmt).
-const lenientStart = 20
+const lenientStart = 21
 
 func newParsers() []parse.Parser {
 	return []parse.Parser{
 		&parse.JSONParser{}, &parse.Syslog5424Parser{}, &parse.Syslog3164Parser{},
 		&parse.UvicornAccessParser{}, &parse.UvicornParser{}, &parse.KlogParser{},
 		&parse.RedisParser{}, &parse.RubyLoggerParser{}, &parse.ALBParser{},
-		&parse.OpenStackParser{}, &parse.HAProxyParser{}, &parse.LogcatParser{}, &parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
+		&parse.OpenStackParser{}, &parse.HAProxyParser{}, &parse.LogcatParser{}, &parse.EnvoyParser{},
+		&parse.AccessParser{}, &parse.NginxErrorParser{}, &parse.ApacheErrorParser{},
 		&parse.ZapConsoleParser{}, &parse.JavaParser{}, &parse.PythonParser{},
 		&parse.GoPanicParser{}, &parse.GoLogParser{}, &parse.LogfmtParser{},
 		&parse.TimestampLevelParser{},
@@ -39,7 +40,7 @@ func newParsers() []parse.Parser {
 // traces travel inside the object), access logs, syslog and the web
 // servers' error logs. Their records are emitted as soon as they are read.
 var terminal = func() (t [len(formatNames)]bool) {
-	for _, n := range []string{"json", "access", "uvicorn-access", "syslog-rfc5424", "syslog-rfc3164", "nginx-error", "apache-error", "alb", "haproxy"} {
+	for _, n := range []string{"json", "access", "uvicorn-access", "syslog-rfc5424", "syslog-rfc3164", "nginx-error", "apache-error", "alb", "haproxy", "envoy"} {
 		t[formatIndex(n)] = true
 	}
 	return t

@@ -79,7 +79,8 @@ func appWithin(b, region []byte) bool {
 var appStatic = func() [][]byte {
 	s := [][]byte{appKeyThread, appKeyPid, appKeyRecovered, appKeyAppGroup, appKeyProcName, appTrue, redisKeyRole,
 		albKeyType, albKeyELB, albKeyTarget, albKeyTargetState, albKeySSL, albKeyXRay, albKeyActions, albKeyError, albKeyClass,
-		osKeyRequestID, osKeyGlobalRequestID, osKeyInstance, osKeyLogFile, haKeyFrontend, haKeyBackend, haKeyServer, haKeyTerm}
+		osKeyRequestID, osKeyGlobalRequestID, osKeyInstance, osKeyLogFile, haKeyFrontend, haKeyBackend, haKeyServer, haKeyTerm,
+		envoyKeyFlags, envoyKeyReqID, envoyKeyUpstream}
 	for _, r := range redisRoles {
 		s = append(s, r.name)
 	}
@@ -169,6 +170,7 @@ func FuzzRuby(f *testing.F)      { appFuzz(f, &RubyLoggerParser{}, nil) }
 func FuzzOpenStack(f *testing.F) { appFuzz(f, &OpenStackParser{}, nil) }
 func FuzzHAProxy(f *testing.F)   { appFuzz(f, &HAProxyParser{}, nil) }
 func FuzzLogcat(f *testing.F)    { appFuzz(f, &LogcatParser{}, nil) }
+func FuzzEnvoy(f *testing.F)     { appFuzz(f, &EnvoyParser{}, nil) }
 func FuzzALB(f *testing.F) {
 	p := &ALBParser{}
 	appFuzz(f, p, func() []byte { return p.scratch })

@@ -137,3 +137,35 @@ func TestLogcatParser(t *testing.T) {
 	})
 	appCross(t, p, "logcat")
 }
+
+const (
+	envoyLine = `[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100 "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "tcp://10.0.2.1:80"`
+	istioLine = `[2020-11-25T21:26:18.409Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 4 "10.0.0.1, 10.0.0.2" "curl/7.73.0" "5b8f5a2a-7c5e-4f1a-9c1e-2b3c4d5e6f70" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin.foo.svc.cluster.local 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default`
+)
+
+func TestEnvoyParser(t *testing.T) {
+	p := &EnvoyParser{}
+	require.Equal(t, "envoy", p.Name())
+	appRun(t, p, []appCase{
+		{"envoy-default", envoyLine, &appWant{format: "envoy", msg: envoyLine, time: "2016-04-15T20:17:00.31Z",
+			extra: []string{"request_id", "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2", "upstream_host", "tcp://10.0.2.1:80"}}},
+		{"istio", istioLine, &appWant{format: "envoy", msg: istioLine, time: "2020-11-25T21:26:18.409Z",
+			extra: []string{"request_id", "5b8f5a2a-7c5e-4f1a-9c1e-2b3c4d5e6f70", "upstream_host", "10.44.1.27:80"}}},
+		{"flags", `[2016-04-15T20:17:00.310Z] "GET /x HTTP/1.1" 503 UF 0 91 5 - "-" "curl/8" "-" "svc" "-"`, &appWant{format: "envoy",
+			msg: `[2016-04-15T20:17:00.310Z] "GET /x HTTP/1.1" 503 UF 0 91 5 - "-" "curl/8" "-" "svc" "-"`, time: "2016-04-15T20:17:00.31Z",
+			extra: []string{"response_flags", "UF"}}},
+		{"no-request-line", `[2016-04-15T20:17:00.310Z] "hello" 204 - 154 0 226 100 "-" "-" "-" "-" "-"`, nil},
+		{"local-time", `[2016-04-15 20:17:00] "GET / HTTP/1.1" 204 - 1 0 2 1 "-" "-" "-" "-" "-"`, nil},
+		{"no-numbers", `[2016-04-15T20:17:00.310Z] "GET / HTTP/1.1" 204 - "-" "-" "-" "-" "-"`, nil},
+	})
+	var f Fields
+	require.True(t, p.Parse([]byte(istioLine), &f))
+	require.Equal(t, "GET", string(f.Request.Method.B))
+	require.Equal(t, "418", string(f.Response.Status.B))
+	require.Equal(t, "135", string(f.Response.Size.B))
+	require.Equal(t, "4", string(f.Request.Duration.B))
+	require.Equal(t, 0.001, f.Request.Duration.Scale)
+	require.Equal(t, "10.0.0.1", string(f.Request.IP.B))
+	require.Equal(t, "httpbin:8000", string(f.Request.Host.B))
+	appCross(t, p, "envoy")
+}

@@ -209,6 +209,7 @@ var appFormatLines = map[string][]string{
 	"openstack": {osLineWSGI, "2023-01-02 03:04:05.678 42 ERROR oslo_service.service [-] Error starting thread."},
 	"haproxy":   {haLineHTTP},
 	"logcat":    {"03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs opening app"},
+	"envoy":     {envoyLine, istioLine},
 	"ts-level": {
 		"2024-01-15T10:30:45.123Z INFO starting worker",
 		"2024-01-15T10:30:45+01:00 [warn] disk almost full",
