@@ -7,7 +7,10 @@ package parse
 // The first value found for a slot wins; later aliases of the same slot are
 // kept in Extra so nothing is lost.
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 func equalFold(a, b []byte) bool {
 	if len(a) != len(b) {
@@ -96,6 +99,12 @@ func setIf(dst *Value, v Value) bool {
 
 // scalar reports whether v is a string, number or bool.
 func scalar(v Value) bool { return v.Kind == KindString || v.Kind == KindNumber || v.Kind == KindBool }
+
+// isRequestTarget reports whether b looks like an HTTP request target: a
+// path, an absolute URL, or "*".
+func isRequestTarget(b []byte) bool {
+	return len(b) > 0 && (b[0] == '/' || b[0] == '*' || bytes.Contains(b, []byte("://")))
+}
 
 // isHTTPMethod reports whether b looks like an HTTP method token.
 func isHTTPMethod(b []byte) bool {
@@ -209,7 +218,7 @@ func (f *Fields) SetKey(key []byte, v Value) bool {
 func (f *Fields) setKey(key []byte, v Value) bool {
 	switch string(key) {
 	// time
-	case "time", "ts", "timestamp", "@timestamp", "asctime", "datetime", "t", "date", "eventTime", "event_time", "logtime", "timeMillis", "timestamp_ms", "@t":
+	case "time", "ts", "timestamp", "@timestamp", "asctime", "datetime", "t", "date", "eventTime", "event_time", "logtime", "timeMillis", "timestamp_ms", "@t", "Timestamp":
 		return f.SetTime(v)
 	case "created":
 		return v.Kind == KindNumber && f.SetTime(v)
@@ -222,7 +231,7 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 	case "SYSLOG_IDENTIFIER":
 		return v.Kind == KindString && setIf(&f.Logger, v)
 	// level
-	case "level", "@level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity", "@l":
+	case "level", "@level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "level_name", "severity_text", "severityText", "levelName", "Level", "LEVEL", "Severity", "@l", "LogLevel":
 		return f.SetLevel(v, LevelBunyan)
 	case "PRIORITY", "priority", "syslog.severity":
 		return f.SetLevel(v, LevelSyslog)
@@ -234,7 +243,7 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 	case "event":
 		return v.Kind == KindString && setIf(&f.Message, v)
 	// identity
-	case "logger", "logger_name", "loggerName", "log.logger", "name", "component":
+	case "logger", "logger_name", "loggerName", "log.logger", "name", "component", "Category":
 		return v.Kind == KindString && setIf(&f.Logger, v)
 	case "service", "service_name", "service.name", "serviceName", "app", "application", "app_name":
 		return v.Kind == KindString && setIf(&f.Service, v)
@@ -267,6 +276,10 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 	case "method", "http_method", "http.method", "request_method", "http.request.method", "httpMethod", "verb", "RequestMethod":
 		return v.Kind == KindString && isHTTPMethod(v.B) && setIf(&f.Request.Method, v)
 	case "path", "url", "uri", "request_uri", "http.url", "url.path", "url.original", "http.target", "http.route", "request_path", "requestPath", "endpoint", "target", "RequestPath":
+		if string(key) == "target" && v.Kind == KindString && !isRequestTarget(v.B) {
+			// Rust tracing's module path ("my_app::server"), not a request.
+			return bytes.Contains(v.B, []byte("::")) && setIf(&f.Logger, v)
+		}
 		if v.Kind == KindString && !f.Request.Path.Set() {
 			f.Request.Path, f.Request.PathKey = v, key
 			return true
@@ -325,7 +338,7 @@ func (f *Fields) setKey(key []byte, v Value) bool {
 		return scalar(v) && setIf(&f.Error.Code, v)
 	case "error_category", "error.category":
 		return v.Kind == KindString && setIf(&f.Error.Category, v)
-	case "exc_info", "exception", "stack_trace", "stacktrace", "stack", "error.stack_trace", "exc_text", "error.stack", "stackTrace", "errorVerbose", "@x":
+	case "exc_info", "exception", "stack_trace", "stacktrace", "stack", "error.stack_trace", "exc_text", "error.stack", "stackTrace", "errorVerbose", "@x", "Exception":
 		return v.Kind == KindString && setIf(&f.Exception.StackTrace, v)
 	case "exc_type", "exception_class", "exception.type", "exception_type", "exception.class":
 		return v.Kind == KindString && setIf(&f.Exception.Class, v)

@@ -280,6 +280,9 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 			if a := v.Get("attributes"); a.IsArray() && p.otelAttributes(f, a) {
 				return
 			}
+		case "fields": // Rust tracing-subscriber JSON: the event's fields, message included
+			p.asTopLevel(f, v)
+			return
 		}
 		if string(key) == "attrs" {
 			// logshipd's own output read back: unknown fields stay unknown.
@@ -297,6 +300,25 @@ func (p *JSONParser) top(f *Fields, key []byte, v gjson.Result) {
 		}
 	}
 	f.SetKey(key, JSONValue(v))
+}
+
+// asTopLevel maps the members of obj through SetKey as if they were
+// top-level keys (Rust tracing's "fields" object).
+func (p *JSONParser) asTopLevel(f *Fields, obj gjson.Result) {
+	mc := NewMemberCheck(p.doc, obj)
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if !mc.Member(&k, &v) {
+			p.bad = true
+			return false
+		}
+		p.checkString(k)
+		p.checkString(v)
+		f.SetKey(bstr(k.Str), JSONValue(v))
+		return true
+	})
+	if !p.bad && !mc.End() {
+		p.bad = true
+	}
 }
 
 // otelAttributes maps an OTLP/JSON KeyValue list ([{"key": "http.method",
