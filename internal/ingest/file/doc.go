@@ -20,7 +20,8 @@
 //     arriving later are saved by the goroutine that delivers them).
 //
 // Structure: Source.Run starts a manager (discovery: pattern expansion,
-// fsnotify, classification of new files, checkpoint saving) and one
+// fsnotify on the pattern directories and on the directories of symlink
+// targets, classification of new files, checkpoint saving) and one
 // tracker goroutine per followed inode (reading, truncation and deletion
 // checks, commits). A tracker owns its stream (lane, framer, position);
 // the stream's ckpt holds the checkpoint state that done callbacks update.
