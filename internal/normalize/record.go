@@ -722,6 +722,18 @@ func (e *encoder) cut(msg, stack *[]byte, f *parse.Fields, over int) bool {
 			best, bestLen = i, l
 		}
 	}
+	// Any other text slot can be the long one too (an input may put 4 KiB
+	// of invalid UTF-8 in request.method, each byte written as \ufffd).
+	var slot *[]byte
+	for _, v := range [...]*parse.Value{&f.Request.Method, &f.Request.Referer, &f.Request.Host, &f.Request.IP,
+		&f.Request.Protocol, &f.Response.ContentType, &f.Logger, &f.Host, &f.User.ID, &f.User.Segment, &f.Session.ID,
+		&f.Workflow.ID, &f.Workflow.Type, &f.Workflow.Status, &f.Operation.Name, &f.Operation.Result,
+		&f.Error.Type, &f.Error.Code, &f.Error.Category, &f.Exception.Class, &f.Exception.Message, &f.Exception.File,
+		&f.Source.Module, &f.Source.Function, &f.Source.File} {
+		if v.Kind == parse.KindString && len(v.B) > bestLen {
+			slot, bestLen = &v.B, len(v.B)
+		}
+	}
 	// attrs string values and keys (a key can be as long as a value)
 	var extra *[]byte
 	var extraVal *parse.Value
@@ -742,6 +754,8 @@ func (e *encoder) cut(msg, stack *[]byte, f *parse.Fields, over int) bool {
 	switch {
 	case extra != nil:
 		target = extra
+	case slot != nil:
+		target = slot
 	case best >= 0:
 		target, mult = cands[best].b, cands[best].mult
 	default:
