@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/gofrs/flock"
+
+	"github.com/starmates/logshipd/internal/config"
 )
 
 // lockDataDir creates data_dir and takes an exclusive lock on
@@ -26,4 +28,27 @@ func lockDataDir(dir string) (release func(), err error) {
 		return nil, fmt.Errorf("data_dir %s is in use by another logshipd process (run or replay): give each process its own data_dir", dir)
 	}
 	return func() { _ = fl.Unlock() }, nil
+}
+
+// lockForReplay takes what a replay needs. A replay next to a running
+// daemon on the same data_dir is fine (it keeps its own ledger in
+// data_dir/replay and uses no checkpoint), unless a sink buffers on disk:
+// two processes must not write one disk buffer, so then the whole
+// data_dir is locked, as `run` does. Two replays on one data_dir always
+// exclude each other (one ledger).
+func lockForReplay(cfg config.File) (release func(), err error) {
+	for _, s := range cfg.Sinks {
+		if s.Queue.Buffer == "disk" {
+			release, err := lockDataDir(cfg.DataDir)
+			if err != nil {
+				return nil, fmt.Errorf("%w (sink %s buffers on disk there)", err, s.Name)
+			}
+			return release, nil
+		}
+	}
+	ledger, err := lockDataDir(filepath.Join(cfg.DataDir, "replay"))
+	if err != nil {
+		return nil, fmt.Errorf("another replay is running on this data_dir: %w", err)
+	}
+	return ledger, nil
 }

@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/starmates/logshipd/internal/config"
+	"github.com/starmates/logshipd/internal/sink"
 )
 
 // A data_dir is used by one process at a time: a second run or replay on
@@ -18,4 +21,26 @@ func TestDataDirLock(t *testing.T) {
 	release2, err := lockDataDir(dir)
 	require.NoError(t, err, "free again once released")
 	release2()
+}
+
+// A replay may run next to a daemon on the same data_dir (its own ledger,
+// no checkpoint) unless a sink buffers on disk there; two replays never
+// share a data_dir.
+func TestReplayLockNextToDaemon(t *testing.T) {
+	dir := t.TempDir()
+	daemon, err := lockDataDir(dir)
+	require.NoError(t, err)
+	defer daemon()
+
+	mem := config.File{DataDir: dir, Sinks: []config.Sink{{Name: "cw", Queue: sink.DefaultQueueConfig()}}}
+	release, err := lockForReplay(mem)
+	require.NoError(t, err, "memory queues: the replay runs beside the daemon")
+	_, err = lockForReplay(mem)
+	require.ErrorContains(t, err, "another replay")
+	release()
+
+	disk := sink.DefaultQueueConfig()
+	disk.Buffer = "disk"
+	_, err = lockForReplay(config.File{DataDir: dir, Sinks: []config.Sink{{Name: "loki", Queue: disk}}})
+	require.ErrorContains(t, err, "sink loki buffers on disk")
 }

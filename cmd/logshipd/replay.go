@@ -62,7 +62,7 @@ dead-letter file with the reason. A summary is printed at the end.`,
 			if rate < 0 {
 				return errors.New("--rate must be >= 0")
 			}
-			release, err := lockDataDir(cfg.DataDir)
+			release, err := lockForReplay(cfg)
 			if err != nil {
 				return err
 			}

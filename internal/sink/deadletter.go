@@ -1,9 +1,10 @@
 package sink
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,7 +24,7 @@ type DeadLetter struct {
 	sink string
 	path string
 	f    *os.File
-	w    *bufio.Writer
+	buf  []byte // the lines of one Write, written at once
 	now  func() time.Time
 }
 
@@ -38,7 +39,7 @@ func OpenDeadLetter(dataDir, sinkName string) (*DeadLetter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DeadLetter{sink: sinkName, path: path, f: f, w: bufio.NewWriter(f), now: time.Now}, nil
+	return &DeadLetter{sink: sinkName, path: path, f: f, now: time.Now}, nil
 }
 
 // Path returns the file path.
@@ -50,14 +51,17 @@ type Entry struct {
 	Record         []byte // canonical JSON
 }
 
-// Write appends entries and syncs the file.
+// Write appends entries and syncs the file. The entries go out in one
+// write(2) on an O_APPEND file, so lines of another process writing the
+// same file (a replay next to the daemon) never interleave with them; a
+// failed write is cut back, so the file never keeps half an entry, and
+// the next Write starts clean (no sticky buffered error).
 func (d *DeadLetter) Write(entries []Entry) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	ts := d.now().UTC().Format(time.RFC3339Nano)
-	var line []byte
+	line := d.buf[:0]
 	for _, e := range entries {
-		line = line[:0]
 		line = append(line, `{"time":`...)
 		line = jsonx.AppendStr(line, ts)
 		line = append(line, `,"sink":`...)
@@ -71,11 +75,18 @@ func (d *DeadLetter) Write(entries []Entry) error {
 		line = append(line, `,"record":`...)
 		line = append(line, e.Record...)
 		line = append(line, "}\n"...)
-		if _, err := d.w.Write(line); err != nil {
-			return fmt.Errorf("dead-letter %s: %w", d.path, err)
-		}
 	}
-	if err := d.w.Flush(); err != nil {
+	if cap(line) <= 4<<20 {
+		d.buf = line
+	}
+	before, err := d.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("dead-letter %s: %w", d.path, err)
+	}
+	if n, err := d.f.Write(line); err != nil {
+		if n > 0 {
+			err = errors.Join(err, d.f.Truncate(before))
+		}
 		return fmt.Errorf("dead-letter %s: %w", d.path, err)
 	}
 	return d.f.Sync()
@@ -85,10 +96,6 @@ func (d *DeadLetter) Write(entries []Entry) error {
 func (d *DeadLetter) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.w.Flush(); err != nil {
-		d.f.Close()
-		return err
-	}
 	return d.f.Close()
 }
 
