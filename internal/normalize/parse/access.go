@@ -296,6 +296,33 @@ func accessQuoted(b []byte, i int) (val []byte, next int, ok bool) {
 	return nil, i, false
 }
 
+// accessField reads the next field of a space-separated log line at b[i]
+// (spaces before it skipped): a quoted one (accessQuoted rules) or a bare
+// token. It returns the value and the index after it and one space.
+func accessField(b []byte, i int) (v []byte, quoted bool, next int, ok bool) {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	if i >= len(b) {
+		return nil, false, i, false
+	}
+	if b[i] == '"' {
+		v, j, ok := accessQuoted(b, i)
+		if !ok {
+			return nil, false, i, false
+		}
+		if j < len(b) {
+			j++ // the space
+		}
+		return v, true, j, true
+	}
+	e := bytes.IndexByte(b[i:], ' ')
+	if e < 0 {
+		return b[i:], false, len(b), true
+	}
+	return b[i : i+e], false, i + e + 1, true
+}
+
 // accessRequestLine splits "METHOD TARGET PROTOCOL" (or HTTP/0.9 "METHOD
 // TARGET") into the Request slots. It writes nothing and returns false when
 // the line is not a request line (e.g. "-", TLS bytes, garbage).

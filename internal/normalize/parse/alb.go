@@ -53,33 +53,6 @@ var (
 	albTypes          = [...]string{"http", "https", "h2", "grpcs", "ws", "wss"}
 )
 
-// albField reads the next space-separated field at b[i]: a quoted one
-// (accessQuoted rules) or a bare token. It returns the value and the index
-// after it and its separating space.
-func albField(b []byte, i int) (v []byte, quoted bool, next int, ok bool) {
-	if i >= len(b) {
-		return nil, false, i, false
-	}
-	if b[i] == '"' {
-		v, j, ok := accessQuoted(b, i)
-		if !ok {
-			return nil, false, i, false
-		}
-		if j < len(b) {
-			j++ // the space
-		}
-		return v, true, j, true
-	}
-	e := bytes.IndexByte(b[i:], ' ')
-	if e == 0 {
-		return nil, false, i, false
-	}
-	if e < 0 {
-		return b[i:], false, len(b), true
-	}
-	return b[i : i+e], false, i + e + 1, true
-}
-
 // albSeconds accepts a processing time: a decimal number or -1.
 func albSeconds(b []byte) (float64, bool) {
 	if len(b) == 0 || len(b) > 16 {
@@ -103,7 +76,7 @@ func (p *ALBParser) Parse(line []byte, f *Fields) bool {
 	var fld [19][]byte
 	i := 0
 	for n := range fld {
-		v, quoted, next, ok := albField(line, i)
+		v, quoted, next, ok := accessField(line, i)
 		if !ok {
 			if n >= 18 { // domain_name and later are optional
 				break
@@ -186,7 +159,7 @@ func (p *ALBParser) Parse(line []byte, f *Fields) bool {
 	// 20 matched_rule_priority, 21 request_creation_time, 22 actions,
 	// 23 redirect_url, 24 error_reason, ..., 27 classification.
 	for n := 19; n <= 27; n++ {
-		v, _, next, ok := albField(line, i)
+		v, _, next, ok := accessField(line, i)
 		if !ok {
 			break
 		}

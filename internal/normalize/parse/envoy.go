@@ -57,27 +57,11 @@ func (*EnvoyParser) Parse(line []byte, f *Fields) bool {
 	var status, flags, rx, tx, dur []byte
 	var prev [2][]byte
 	for k := 0; k < 12 && rx == nil; k++ {
-		for i < len(line) && line[i] == ' ' {
-			i++
-		}
-		if i >= len(line) {
+		tok, quoted, next, ok := accessField(line, i)
+		if !ok {
 			return false
 		}
-		var tok []byte
-		quoted := line[i] == '"'
-		if quoted {
-			v, next, ok := accessQuoted(line, i)
-			if !ok {
-				return false
-			}
-			tok, i = v, next
-		} else {
-			e := bytes.IndexByte(line[i:], ' ')
-			if e < 0 {
-				e = len(line) - i
-			}
-			tok, i = line[i:i+e], i+e
-		}
+		i = next
 		switch {
 		case k == 0:
 			if quoted || !isStatus(Num(tok)) && !(len(tok) == 1 && tok[0] == '0') {
@@ -103,24 +87,12 @@ func (*EnvoyParser) Parse(line []byte, f *Fields) bool {
 		i++
 	}
 	var q [5][]byte
-	nq := 0
-	for i < len(line) && nq < len(q) {
-		if line[i] == ' ' {
-			i++
-			continue
-		}
-		if line[i] != '"' {
-			break
-		}
-		v, next, ok := accessQuoted(line, i)
-		if !ok {
+	for n := range q {
+		v, quoted, next, ok := accessField(line, i)
+		if !ok || !quoted {
 			return false
 		}
-		q[nq], i = v, next
-		nq++
-	}
-	if nq < 5 {
-		return false
+		q[n], i = v, next
 	}
 	xff, ua, reqID, authority, upstream := q[0], q[1], q[2], q[3], q[4]
 
