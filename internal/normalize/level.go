@@ -60,7 +60,7 @@ func mapLevel(f *parse.Fields) (event.Level, bool) {
 			return event.LevelUnset, false
 		}
 	}
-	if len(raw) == 1 && f.Format == "redis" {
+	if f.LevelScheme == parse.LevelRedis && len(raw) == 1 {
 		switch raw[0] {
 		case '.', '-':
 			return event.LevelDebug, true

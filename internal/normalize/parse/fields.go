@@ -112,6 +112,7 @@ const (
 	LevelBunyan                    // 10 trace .. 60 fatal (bunyan, pino)
 	LevelSyslog                    // 0 emerg .. 7 debug (syslog severity, journald PRIORITY)
 	LevelOTLP                      // 1..24 OTLP severityNumber
+	LevelRedis                     // Redis marks: '.' debug, '-' verbose, '*' notice, '#' warning
 )
 
 // Request is the HTTP request side.

@@ -9,7 +9,7 @@ import "time"
 //
 // role is X (sentinel), C (child: RDB/AOF rewrite), S (replica) or M
 // (master); L is the level mark, kept raw in Level: '.' debug, '-' verbose,
-// '*' notice, '#' warning (the normalizer maps the marks of this format).
+// '*' notice, '#' warning (LevelScheme LevelRedis).
 // The time is local (TimeLocal). pid goes to Extra "pid" and the role,
 // spelled out, to Extra "role".
 type RedisParser struct{}
@@ -72,7 +72,7 @@ func (*RedisParser) Parse(line []byte, f *Fields) bool {
 	f.Format = "redis"
 	f.Time = time.Date(year, mo, day, 0, 0, 0, 0, time.UTC).Add(clk)
 	f.HasTime, f.TimeLocal = true, true
-	f.Level = rest[1:2]
+	f.Level, f.LevelScheme = rest[1:2], LevelRedis
 	if len(rest) > 3 {
 		f.Message = Str(rest[3:])
 	} else {
