@@ -83,13 +83,22 @@ func (d *DeadLetter) Write(entries []Entry) error {
 	if err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.path, err)
 	}
-	if n, err := d.f.Write(line); err != nil {
-		if n > 0 {
-			err = errors.Join(err, d.f.Truncate(before))
-		}
+	if err := WriteWhole(d.f, line, before); err != nil {
 		return fmt.Errorf("dead-letter %s: %w", d.path, err)
 	}
 	return d.f.Sync()
+}
+
+// WriteWhole appends b to f, a file opened with O_APPEND whose size before
+// the write is size, in one write(2). When the write fails after writing
+// part of b, f is cut back to size: a file never keeps part of a batch, so
+// a retry duplicates nothing.
+func WriteWhole(f *os.File, b []byte, size int64) error {
+	n, err := f.Write(b)
+	if err != nil && n > 0 {
+		err = errors.Join(err, f.Truncate(size))
+	}
+	return err
 }
 
 // Close closes the file.

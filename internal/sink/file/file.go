@@ -211,15 +211,11 @@ func (s *Sink) write(p part) (int64, error) {
 		}
 	}
 	before := h.size
-	n, err := h.f.Write(p.buf)
-	if err != nil {
-		if n > 0 {
-			err = errors.Join(err, h.f.Truncate(before))
-		}
+	if err := sink.WriteWhole(h.f, p.buf, before); err != nil {
 		s.drop(h)
 		return 0, err
 	}
-	h.size += int64(n)
+	h.size += int64(len(p.buf))
 	return before, nil
 }
 
