@@ -50,9 +50,7 @@ func unwrap(line []byte, u *unwrapped, arena *parse.Arena) bool {
 }
 
 func unwrapJSON(line []byte, u *unwrapped, arena *parse.Arena) bool {
-	for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t' || line[len(line)-1] == '\r') {
-		line = line[:len(line)-1]
-	}
+	line = parse.TrimSpace(line)
 	if len(line) < 2 || line[len(line)-1] != '}' || !bytes.Contains(line, keyLog) {
 		return false
 	}

@@ -196,7 +196,8 @@ func JSONValue(r gjson.Result) Value {
 	return Value{B: bstr(r.Raw), Kind: KindString}
 }
 
-func trimSpace(b []byte) []byte {
+// TrimSpace removes spaces, tabs and carriage returns around b.
+func TrimSpace(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
 		b = b[1:]
 	}
@@ -214,7 +215,7 @@ func trimSpace(b []byte) []byte {
 // every value is checked as it is converted (JSONValue), so the output is
 // valid JSON whatever the input. Nested objects kept whole are validated.
 func (p *JSONParser) Parse(line []byte, f *Fields) bool {
-	line = trimSpace(line)
+	line = TrimSpace(line)
 	if len(line) < 2 || line[0] != '{' || line[len(line)-1] != '}' {
 		return false
 	}
